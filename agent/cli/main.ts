@@ -1,0 +1,29 @@
+// `shiplog`: the host side. Commands load lazily so `--help` stays instant.
+
+import { type CliIO, type CommandEntry, type Program, runProgram } from '../../core/cli.ts';
+import { CodedError } from '../../core/coded-error.ts';
+import { toolVersion } from '../../core/version.ts';
+import { agentErrors } from '../errors.ts';
+import { notBuilt } from './not-built.ts';
+
+const commands: Record<string, CommandEntry> = {
+  agent: { summary: 'run the host agent: tail containers and syslog, ship or spool', load: notBuilt('agent') },
+  dump: { summary: 'build a redacted, signed support bundle for the vendor', load: notBuilt('dump') },
+  verify: { summary: "check a support bundle's checksums and signature", load: notBuilt('verify') },
+  redact: { summary: 'redact log text from stdin to stdout with the bundle rules', load: notBuilt('redact') },
+  status: { summary: "show a running agent's sources, spool and sink health", load: notBuilt('status') },
+  ship: { summary: 'read log files to their end into the configured sink, then exit', load: notBuilt('ship') },
+  keys: { summary: "show this host's bundle-signing key fingerprint", load: notBuilt('keys') },
+};
+
+export const program: Program = {
+  name: 'shiplog',
+  description: 'logs and support bundles for on-premises container hosts',
+  version: toolVersion,
+  commands,
+  usageError: (detail) => new CodedError(agentErrors.USAGE, { detail }),
+};
+
+export function main(argv: string[], io: CliIO): Promise<number> {
+  return runProgram(program, argv, io);
+}

@@ -1,0 +1,103 @@
+// Shared plumbing for `npm run bench`: run a whole process under
+// /usr/bin/time and read back wall seconds, CPU seconds and peak RSS.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ProcessMeasure {
+  wall_s: number;
+  cpu_s: number;
+  peak_rss_mb: number;
+  exit_code: number;
+}
+
+export interface BenchRow {
+  suite: string;
+  subject: string;
+  /** Amount of work, in `unit` (e.g. MB or lines). */
+  work: number;
+  unit: string;
+  wall_s: number;
+  cpu_s: number;
+  peak_rss_mb: number;
+  /** work / wall_s */
+  rate: number;
+  /** The goal from the issue, in unit/s, when there is one. */
+  goal?: number;
+  note?: string;
+}
+
+export interface BenchContext {
+  /** Scratch directory for generated inputs and outputs. */
+  workDir: string;
+  /** Smaller inputs, for a smoke run of the benchmark code itself. */
+  quick: boolean;
+}
+
+export interface BenchSuite {
+  name: string;
+  run(ctx: BenchContext): Promise<BenchRow[]>;
+}
+
+export interface MeasureOptions {
+  stdinFile?: string;
+  stdoutFile?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Runs `command args...` under GNU time and returns what it measured. */
+export async function measureProcess(
+  command: string,
+  args: string[],
+  options: MeasureOptions = {},
+): Promise<ProcessMeasure> {
+  const timeFile = join(tmpdir(), `shiplog-bench-time-${process.pid}-${Date.now()}`);
+  const stdin = options.stdinFile ? openSync(options.stdinFile, 'r') : 'ignore';
+  const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'ignore';
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      const child = spawn('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', command, ...args], {
+        stdio: [stdin, stdout, 'inherit'],
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+    const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
+    const [wall, user, sys, rssKb] = (lines.at(-1) ?? '').split(' ').map(Number);
+    return {
+      wall_s: wall ?? Number.NaN,
+      cpu_s: (user ?? 0) + (sys ?? 0),
+      peak_rss_mb: (rssKb ?? 0) / 1024,
+      exit_code: exitCode,
+    };
+  } finally {
+    if (typeof stdin === 'number') closeSync(stdin);
+    if (typeof stdout === 'number') closeSync(stdout);
+    rmSync(timeFile, { force: true });
+  }
+}
+
+export function row(
+  suite: string,
+  subject: string,
+  work: number,
+  unit: string,
+  measure: ProcessMeasure,
+  extra: Partial<BenchRow> = {},
+): BenchRow {
+  return {
+    suite,
+    subject,
+    work,
+    unit,
+    wall_s: measure.wall_s,
+    cpu_s: measure.cpu_s,
+    peak_rss_mb: Math.round(measure.peak_rss_mb * 10) / 10,
+    rate: Math.round((work / measure.wall_s) * 10) / 10,
+    ...extra,
+  };
+}

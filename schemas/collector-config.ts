@@ -1,0 +1,59 @@
+// The vendor-side collector's configuration (YAML file and SHIPLOG_COLLECTOR_* variables).
+import { type Static, Type } from '@sinclair/typebox';
+import { ByteSize, Duration, Secret, Strict } from './common.ts';
+
+const Opt = Type.Optional;
+
+export const CollectorConfigSchema = Type.Object(
+  {
+    data_dir: Opt(Type.String({ description: 'Uploaded bundles, unpacked files and the SQLite index' })),
+    listen: Type.String({ default: '127.0.0.1:8480', description: 'host:port of the portal and API' }),
+    public_url: Opt(Type.String({ description: 'URL customers upload to, shown in instructions' })),
+    tls: Opt(
+      Type.Object(
+        {
+          cert: Type.String(),
+          key: Type.String(),
+          client_ca: Opt(Type.String({ description: 'Require client certificates signed by this CA' })),
+        },
+        Strict,
+      ),
+    ),
+    upload: Type.Object(
+      {
+        max_bytes: ByteSize('2GiB', 'Largest bundle accepted'),
+        max_unpacked_bytes: ByteSize('20GiB', 'Largest total size a bundle may unpack to'),
+        max_files: Type.Integer({ minimum: 1, default: 100_000 }),
+      },
+      { ...Strict, default: {} },
+    ),
+    identity: Opt(Type.String({ description: "File holding the vendor's age identity, to decrypt bundles" })),
+    session_secret: Secret('Key for signing portal sessions; generated on first start when absent'),
+    index: Type.Object(
+      {
+        backend: Type.Union([Type.Literal('sqlite'), Type.Literal('elasticsearch')], { default: 'sqlite' }),
+        elasticsearch: Opt(
+          Type.Object(
+            {
+              url: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+              username: Opt(Type.String()),
+              password: Secret('Basic-auth password'),
+              api_key: Secret('API key'),
+              index_prefix: Type.String({ default: 'shiplog-bundles' }),
+            },
+            Strict,
+          ),
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
+    retention: Duration('90d', 'Bundles older than this are deleted with their index entries'),
+    log_level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => Type.Literal(level)),
+      { default: 'info' },
+    ),
+  },
+  { ...Strict, $id: 'https://shiplog.dev/schemas/collector-config.schema.json' },
+);
+
+export type CollectorConfig = Static<typeof CollectorConfigSchema>;

@@ -1,0 +1,14 @@
+// Every schema that crosses a boundary, by the file name its JSON form is
+// published under (schemas/json/<name>.schema.json).
+import type { TSchema } from '@sinclair/typebox';
+import { AgentConfigSchema } from './agent-config.ts';
+import { BundleManifestSchema } from './bundle-manifest.ts';
+import { CollectorConfigSchema } from './collector-config.ts';
+import { LogEventSchema } from './log-event.ts';
+
+export const publishedSchemas: Readonly<Record<string, TSchema>> = {
+  'log-event': LogEventSchema,
+  'bundle-manifest': BundleManifestSchema,
+  'agent-config': AgentConfigSchema,
+  'collector-config': CollectorConfigSchema,
+};

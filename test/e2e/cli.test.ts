@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { runCommand, shiplog, shiplogCollector } from '../helpers/cli.ts';
+
+describe('shiplog command line', () => {
+  it('lists its commands with --help and exits 0', async () => {
+    const result = await shiplog(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['agent', 'dump', 'verify', 'redact', 'status', 'ship']) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+  });
+
+  it('runs on Node.js 24 through npx even where the system Node is older', async () => {
+    const result = await runCommand('npx', ['--no-install', 'node', '-p', 'process.versions.node']);
+    expect(result.code).toBe(0);
+    expect(Number(result.stdout.trim().split('.')[0])).toBeGreaterThanOrEqual(24);
+    const viaNpx = await runCommand('npx', ['--no-install', 'shiplog', '--help']);
+    expect(viaNpx.code).toBe(0);
+    expect(viaNpx.stdout).toContain('Usage: shiplog <command>');
+  });
+
+  it('prints help and exits 2 when given no command, so scripts notice', async () => {
+    const result = await shiplog([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('Commands:');
+  });
+
+  it('rejects an unknown command with advice and a stable code, without a stack trace', async () => {
+    const result = await shiplog(['dumpp']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command "dumpp"');
+    expect(result.stderr).toContain('[SHIPLOG_ERR_USAGE]');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('shows the stack trace only with --debug', async () => {
+    const result = await shiplog(['dumpp', '--debug']);
+    expect(result.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('shiplog-collector command line', () => {
+  it('lists its commands with --help', async () => {
+    const result = await shiplogCollector(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['serve', 'ingest', 'token']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('says plainly that a command is not built yet, and fails', async () => {
+    const result = await shiplogCollector(['serve']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('not built yet');
+    expect(result.stderr).toContain('[COLLECTOR_ERR_NOT_IMPLEMENTED]');
+  });
+
+  it('prints the version of the package', async () => {
+    const result = await shiplogCollector(['--version']);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

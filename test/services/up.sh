@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Installs and starts the real services the integration tests talk to.
+#   up.sh [docker|rsyslog|elasticsearch|all]    (default: all)
+# Idempotent: a service that already answers is reused. Progress goes to
+# stderr; stdout gets one machine-readable line per ready service:
+#   ready <service> <started|reused|installed> [url]
+# which test/helpers/services-setup.ts parses (it stops only what was started).
+set -euo pipefail
+
+STATE=${SHIPLOG_TEST_STATE:-/tmp/shiplog-test-services}
+CACHE=${SHIPLOG_TEST_CACHE:-/var/cache/shiplog-test}
+ES_VERSION=8.19.21
+ES_PORT=${SHIPLOG_TEST_ES_PORT:-9250}
+ES_DIR=$STATE/elasticsearch-$ES_PORT
+IMAGE=shiplog-test/busybox:latest
+
+log() { printf '[services] %s\n' "$*" >&2; }
+fail() { log "$*"; exit 1; }
+
+as_root() {
+  if ((EUID == 0)); then "$@"; else sudo -n "$@"; fi
+}
+
+# Verbose tool output goes to the service's setup log, not the terminal.
+setup_log() { printf '%s/%s-up.log' "$STATE" "$1"; }
+quiet() { "$@" >>"$LOG" 2>&1; }
+
+# dpkg may be busy with another installer on a shared machine: wait for it.
+# Package lists are refreshed only when an install fails without them.
+apt_install() {
+  log "installing $* (apt)"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300)
+  if ! quiet as_root "${apt[@]}" install "$@"; then
+    log "install failed; running apt-get update once and retrying"
+    quiet as_root "${apt[@]}" update
+    quiet as_root "${apt[@]}" install "$@"
+  fi
+}
+
+has() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 ]]; }
+
+wait_for() { # seconds, command...
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
+  done
+}
+
+pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# ---------------------------------------------------------------- docker
+docker_answers() { timeout 10 docker version >/dev/null 2>&1; }
+
+up_docker() {
+  has dockerd || apt_install docker.io
+  local how=reused
+  if ! docker_answers; then
+    local pidfile=$STATE/dockerd.pid dlog=$STATE/dockerd.log
+    if pid_alive "$pidfile"; then
+      log "docker: our dockerd is running but not answering yet; waiting"
+    else
+      log "docker: starting dockerd (log: $dlog)"
+      local sudo=()
+      ((EUID == 0)) || sudo=(sudo -n)
+      # No bridge and no iptables: test containers need no network, and the
+      # machine's own network setup must stay untouched. dockerd writes its
+      # own pidfile; fd 9 (our lock) must not live on in the daemon.
+      "${sudo[@]}" setsid nohup dockerd --host=unix:///var/run/docker.sock \
+        --bridge=none --iptables=false --pidfile="$pidfile" \
+        >>"$dlog" 2>&1 </dev/null 9>&- &
+      how=started
+    fi
+    wait_for 60 docker_answers || fail "docker: dockerd did not answer within 60 s (log: $dlog)"
+  fi
+
+  if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    build_busybox_image
+  fi
+  local out
+  out=$(docker run --rm --network none "$IMAGE" /bin/echo ok 2>>"$LOG") || true
+  [[ $out == ok ]] || fail "docker: a test container could not run (log: $LOG)"
+  echo "ready docker $how"
+}
+
+# There is no registry to pull from: the test image is a static busybox.
+build_busybox_image() {
+  log "docker: building $IMAGE from busybox-static"
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+    apt_install busybox-static
+  local bin root
+  bin=$(dpkg -L busybox-static | grep -m1 '/busybox$')
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp"
+  cp "$bin" "$root/bin/busybox"
+  local tool
+  for tool in sh echo seq sleep cat printf yes head tail true false env date \
+    awk sed grep tr wc ls; do
+    ln -s busybox "$root/bin/$tool"
+  done
+  tar -C "$root" -c . | quiet docker import --change 'CMD ["/bin/sh"]' - "$IMAGE"
+  rm -rf "$root"
+}
+
+# ---------------------------------------------------------------- rsyslog
+# Only the binaries: each test runs its own rsyslogd with its own config.
+up_rsyslog() {
+  local how=reused
+  if ! has rsyslogd; then apt_install rsyslog; how=installed; fi
+  has logger || apt_install bsdutils
+  echo "ready rsyslog $how"
+}
+
+# ---------------------------------------------------------- elasticsearch
+ES_URL=http://127.0.0.1:$ES_PORT
+es_answers() { curl -fsS --max-time 3 "$ES_URL/_cluster/health" 2>/dev/null | grep -q cluster_name; }
+
+es_home() { # fetches and unpacks once per machine; prints ES_HOME
+  local home=$CACHE/elasticsearch-$ES_VERSION zip=$CACHE/elasticsearch-$ES_VERSION.zip
+  if [[ ! -x $home/bin/elasticsearch ]]; then
+    mkdir -p "$CACHE"
+    if [[ ! -s $zip ]]; then
+      log "elasticsearch: fetching $ES_VERSION from Maven Central (~107 MB)"
+      has mvn || apt_install maven
+      local dl; dl=$(mktemp -d "$CACHE/download.XXXXXX")
+      (cd "$dl" && quiet mvn -q -B dependency:copy \
+        "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+        -DoutputDirectory="$dl")
+      mv "$dl/elasticsearch-$ES_VERSION.zip" "$zip"
+      rm -rf "$dl"
+    fi
+    has unzip || apt_install unzip
+    log "elasticsearch: unpacking into $home"
+    # Unpack beside the target and rename, so an interrupted run never
+    # leaves a half tree that looks complete.
+    local tmp; tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
+    quiet unzip -q "$zip" -d "$tmp"
+    rm -rf "$home"
+    mv "$tmp/elasticsearch-$ES_VERSION" "$home"
+    rm -rf "$tmp"
+  fi
+  printf '%s' "$home"
+}
+
+es_java_home() {
+  local j
+  for j in ${ES_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-17-openjdk-amd64; do
+    [[ -x $j/bin/java ]] && { printf '%s' "$j"; return; }
+  done
+  apt_install openjdk-17-jre-headless
+  printf '%s' /usr/lib/jvm/java-17-openjdk-amd64
+}
+
+up_elasticsearch() {
+  local pidfile=$ES_DIR/elasticsearch.pid
+  local eslog=$ES_DIR/logs/shiplog-test.log
+  if ! es_answers && pid_alive "$pidfile"; then
+    log "elasticsearch: our node is running but not answering yet; waiting"
+    wait_for 120 es_answers || true
+  fi
+  if es_answers; then echo "ready elasticsearch reused $ES_URL"; return; fi
+  if pid_alive "$pidfile"; then
+    log "elasticsearch: our node never answered; stopping it"
+    bash "$(dirname "$0")/down.sh" elasticsearch
+  fi
+
+  local home java
+  home=$(es_home)
+  java=$(es_java_home)
+  # Elasticsearch refuses to run as root.
+  local run=()
+  if ((EUID == 0)); then
+    id es >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin es
+    chown -R es: "$home"
+    run=(runuser -u es --)
+  fi
+
+  # Own config dir per instance, so the cached tree stays pristine and
+  # several ports can run side by side. Fresh data on every start.
+  rm -rf "$ES_DIR"
+  mkdir -p "$ES_DIR/data" "$ES_DIR/logs"
+  cp -r "$home/config" "$ES_DIR/config"
+  cat >"$ES_DIR/config/elasticsearch.yml" <<EOF
+cluster.name: shiplog-test
+discovery.type: single-node
+network.host: 127.0.0.1
+http.port: $ES_PORT
+transport.port: $((ES_PORT + 100))
+xpack.security.enabled: false
+path.data: $ES_DIR/data
+path.logs: $ES_DIR/logs
+# A nearly full disk on a test machine must not make indices read-only.
+cluster.routing.allocation.disk.threshold_enabled: false
+EOF
+  [[ ${#run[@]} -eq 0 ]] || chown -R es: "$ES_DIR"
+
+  log "elasticsearch: starting on $ES_URL with $java (log: $eslog)"
+  # -d returns once the node has started; -p records the server's own pid.
+  if ! quiet timeout 180 "${run[@]}" env ES_JAVA_HOME="$java" ES_PATH_CONF="$ES_DIR/config" \
+    ES_JAVA_OPTS="-Xms1g -Xmx1g" "$home/bin/elasticsearch" -d -p "$pidfile" 9>&-; then
+    fail "elasticsearch: failed to start (logs: $LOG, $eslog)"
+  fi
+  wait_for 120 es_answers || fail "elasticsearch: $ES_URL did not answer within 120 s (logs: $LOG, $eslog)"
+  echo "ready elasticsearch started $ES_URL"
+}
+
+# ---------------------------------------------------------------- main
+main() {
+  local services=("${@:-all}")
+  [[ ${services[0]} == all ]] && services=(docker rsyslog elasticsearch)
+  mkdir -p "$STATE"
+  local svc failed=() rc
+  for svc in "${services[@]}"; do
+    case $svc in docker | rsyslog | elasticsearch) ;; *) fail "unknown service: $svc" ;; esac
+    local start=$SECONDS
+    LOG=$(setup_log "$svc")
+    log "$svc: checking"
+    # Subshell with errexit live inside (not in an if/||, which would disable
+    # it), so one failing service neither aborts nor hides the others. The
+    # lock serialises concurrent runs for the same service.
+    set +e
+    (
+      set -e
+      exec 9>"$STATE/$svc.lock"
+      flock 9
+      "up_$svc"
+    )
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+      log "$svc: ready ($((SECONDS - start)) s)"
+    else
+      failed+=("$svc")
+      log "$svc: FAILED after $((SECONDS - start)) s (setup log: $LOG)"
+    fi
+  done
+  if ((${#failed[@]})); then
+    log "not available: ${failed[*]} (logs under $STATE)"
+    exit 1
+  fi
+}
+
+main "$@"

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { agentErrors } from '../../agent/errors.ts';
+import { collectorErrors } from '../../collector/errors.ts';
+
+// Operators alert on these codes and scripts match them: a code that changes
+// or disappears is a breaking change. Adding one means adding it here too.
+const pinnedAgentCodes = [
+  'SHIPLOG_ERR_CONFIG_INVALID',
+  'SHIPLOG_ERR_CONFIG_PARSE',
+  'SHIPLOG_ERR_CONFIG_UNREADABLE',
+  'SHIPLOG_ERR_NOT_IMPLEMENTED',
+  'SHIPLOG_ERR_USAGE',
+];
+
+const pinnedCollectorCodes = [
+  'COLLECTOR_ERR_CONFIG_INVALID',
+  'COLLECTOR_ERR_NOT_IMPLEMENTED',
+  'COLLECTOR_ERR_UPLOAD_TOO_LARGE',
+  'COLLECTOR_ERR_USAGE',
+];
+
+describe('error registries', () => {
+  it('pins every agent error code', () => {
+    expect(Object.values(agentErrors).map((spec) => spec.code).sort()).toEqual(pinnedAgentCodes);
+  });
+
+  it('pins every collector error code with its HTTP status', () => {
+    expect(Object.values(collectorErrors).map((spec) => spec.code).sort()).toEqual(pinnedCollectorCodes);
+    for (const spec of Object.values(collectorErrors)) {
+      expect(spec.status, spec.code).toBeGreaterThanOrEqual(400);
+      expect(spec.status, spec.code).toBeLessThan(600);
+    }
+  });
+
+  it('names each registry entry after its code, so a code is found from its key', () => {
+    for (const [name, spec] of Object.entries(agentErrors)) expect(spec.code).toBe(`SHIPLOG_ERR_${name}`);
+    for (const [name, spec] of Object.entries(collectorErrors)) expect(spec.code).toBe(`COLLECTOR_ERR_${name}`);
+  });
+
+  it('writes messages as sentences a user can act on', () => {
+    for (const spec of [...Object.values(agentErrors), ...Object.values(collectorErrors)]) {
+      expect(spec.message.length, spec.code).toBeGreaterThan(20);
+      expect(spec.message, spec.code).not.toMatch(/^\s|\s$/);
+    }
+  });
+});

@@ -31,6 +31,32 @@ export const agentErrors = {
     message: '"shiplog {command}" is not built yet in this version of shiplog.',
     permanent: true,
   },
+  // elasticsearch sink
+  SINK_ES_TLS_FILE: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_FILE',
+    message: 'cannot read {setting} file {path}: {detail}. Point it at a readable PEM file.',
+    permanent: true,
+  },
+  SINK_ES_UNREACHABLE: {
+    code: 'SHIPLOG_ERR_SINK_ES_UNREACHABLE',
+    message: 'Elasticsearch at {url} did not answer: {detail}. Events stay in the spool and are sent once it answers.',
+    permanent: false,
+  },
+  SINK_ES_AUTH: {
+    code: 'SHIPLOG_ERR_SINK_ES_AUTH',
+    message: 'Elasticsearch refused our credentials ({detail}). Check elasticsearch.username/password or api_key; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TEMPLATE: {
+    code: 'SHIPLOG_ERR_SINK_ES_TEMPLATE',
+    message: 'Elasticsearch rejected the index template for {dataStream}: {detail}.',
+    permanent: false,
+  },
+  SINK_ES_REJECTED: {
+    code: 'SHIPLOG_ERR_SINK_ES_REJECTED',
+    message: 'Elasticsearch rejected {count} event(s) for good ({detail}); they were written to {path}.',
+    permanent: true,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type AgentErrorName = keyof typeof agentErrors;

@@ -9,6 +9,11 @@ const pinnedAgentCodes = [
   'SHIPLOG_ERR_CONFIG_PARSE',
   'SHIPLOG_ERR_CONFIG_UNREADABLE',
   'SHIPLOG_ERR_NOT_IMPLEMENTED',
+  'SHIPLOG_ERR_SINK_ES_AUTH',
+  'SHIPLOG_ERR_SINK_ES_REJECTED',
+  'SHIPLOG_ERR_SINK_ES_TEMPLATE',
+  'SHIPLOG_ERR_SINK_ES_TLS_FILE',
+  'SHIPLOG_ERR_SINK_ES_UNREACHABLE',
   'SHIPLOG_ERR_USAGE',
 ];
 
@@ -21,11 +26,19 @@ const pinnedCollectorCodes = [
 
 describe('error registries', () => {
   it('pins every agent error code', () => {
-    expect(Object.values(agentErrors).map((spec) => spec.code).sort()).toEqual(pinnedAgentCodes);
+    expect(
+      Object.values(agentErrors)
+        .map((spec) => spec.code)
+        .sort(),
+    ).toEqual(pinnedAgentCodes);
   });
 
   it('pins every collector error code with its HTTP status', () => {
-    expect(Object.values(collectorErrors).map((spec) => spec.code).sort()).toEqual(pinnedCollectorCodes);
+    expect(
+      Object.values(collectorErrors)
+        .map((spec) => spec.code)
+        .sort(),
+    ).toEqual(pinnedCollectorCodes);
     for (const spec of Object.values(collectorErrors)) {
       expect(spec.status, spec.code).toBeGreaterThanOrEqual(400);
       expect(spec.status, spec.code).toBeLessThan(600);

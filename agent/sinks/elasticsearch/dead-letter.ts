@@ -1,0 +1,42 @@
+// Events Elasticsearch refused for good (mapping errors, bad values) are kept
+// here with the reason, never silently dropped. Bounded: two files of at most
+// maxBytes each, the older one replaced when the current one fills.
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogEvent } from '../../../schemas/log-event.ts';
+
+export interface DeadLetterEntry {
+  status: number;
+  reason: string;
+  index: string;
+  event: LogEvent;
+}
+
+export class DeadLetterFile {
+  readonly path: string;
+  private readonly maxBytes: number;
+  private size: number | undefined;
+
+  constructor(dir: string, name: string, maxBytes = 64 * 1024 * 1024) {
+    this.path = join(dir, `${name}.ndjson`);
+    this.maxBytes = maxBytes;
+  }
+
+  async write(entries: readonly DeadLetterEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const time = new Date().toISOString();
+    const text = entries.map((entry) => `${JSON.stringify({ time, ...entry })}\n`).join('');
+    await mkdir(join(this.path, '..'), { recursive: true, mode: 0o700 });
+    if (this.size === undefined)
+      this.size = await stat(this.path).then(
+        (s) => s.size,
+        () => 0,
+      );
+    if (this.size > 0 && this.size + text.length > this.maxBytes) {
+      await rename(this.path, `${this.path}.1`);
+      this.size = 0;
+    }
+    await appendFile(this.path, text, { mode: 0o600 });
+    this.size += Buffer.byteLength(text);
+  }
+}

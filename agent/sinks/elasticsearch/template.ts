@@ -1,0 +1,81 @@
+// The composable index template the sink installs for its data stream (or,
+// on clusters without data streams, for its dated indices). ECS names, so
+// Kibana needs no mapping work; only field types every cluster has unless
+// the detected capabilities allow richer ones.
+import type { MappingChoices } from './capabilities.ts';
+
+const keyword = { type: 'keyword', ignore_above: 1024 } as const;
+const long = { type: 'long' } as const;
+
+export function indexTemplate(pattern: string, choices: MappingChoices): Record<string, unknown> {
+  const constant = { type: choices.constantType };
+  return {
+    index_patterns: [pattern],
+    priority: 250,
+    ...(choices.dataStreams ? { data_stream: {} } : {}),
+    _meta: { managed_by: 'shiplog', description: 'shiplog container and syslog events (ECS)' },
+    template: {
+      settings: { 'index.mapping.total_fields.limit': 2000 },
+      mappings: {
+        dynamic: 'false',
+        properties: {
+          '@timestamp': { type: 'date_nanos' },
+          message: { type: choices.messageType },
+          tags: keyword,
+          labels: { type: 'object', dynamic: 'true' },
+          event: {
+            properties: {
+              dataset: keyword,
+              ingested: { type: 'date' },
+              original: { type: 'keyword', index: false, doc_values: false },
+            },
+          },
+          data_stream: { properties: { type: constant, dataset: constant, namespace: constant } },
+          host: { properties: { name: keyword } },
+          log: {
+            properties: {
+              level: keyword,
+              stream: keyword,
+              file: { properties: { path: keyword } },
+              syslog: {
+                properties: {
+                  facility: { properties: { code: long, name: keyword } },
+                  severity: { properties: { code: long, name: keyword } },
+                  priority: long,
+                  appname: keyword,
+                  procid: keyword,
+                  msgid: keyword,
+                  hostname: keyword,
+                  version: long,
+                  structured_data: { type: 'object', enabled: false },
+                },
+              },
+            },
+          },
+          container: {
+            properties: {
+              id: keyword,
+              name: keyword,
+              runtime: keyword,
+              image: { properties: { name: keyword, tag: keyword } },
+              labels: { type: 'object', dynamic: 'true' },
+            },
+          },
+          service: { properties: { name: keyword } },
+          process: { properties: { name: keyword, pid: long } },
+          shiplog: {
+            properties: {
+              id: keyword,
+              origin: { properties: { source: keyword, key: keyword, position: keyword, seq: long } },
+              partial: { type: 'boolean' },
+              truncated: { type: 'boolean' },
+              multiline: long,
+              parse_failure: keyword,
+            },
+          },
+        },
+        dynamic_templates: [{ labels_as_keywords: { path_match: '*labels.*', mapping: keyword } }],
+      },
+    },
+  };
+}

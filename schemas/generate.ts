@@ -4,10 +4,64 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
+import { agentErrors } from '../agent/errors.ts';
+import { collectorErrors } from '../collector/errors.ts';
+import { AgentConfigSchema } from './agent-config.ts';
+import { CollectorConfigSchema } from './collector-config.ts';
+import { configReference } from './config-reference.ts';
 import { inputSchema } from './input-schema.ts';
 import { publishedSchemas } from './registry.ts';
 
-const outDir = join(dirname(fileURLToPath(import.meta.url)), 'json');
+const schemasDir = dirname(fileURLToPath(import.meta.url));
+const outDir = join(schemasDir, 'json');
+const docsDir = join(schemasDir, '..', 'docs');
+
+/** docs/configuration.md: every setting with its variable, type and default. */
+export function renderConfigDocs(): string {
+  const agent = configReference(
+    'Configuration',
+    'Generated from `schemas/` by `npm run schemas`; do not edit by hand. `shiplog agent --config FILE` reads a YAML ' +
+      'file of these settings (unknown keys are errors that name the key and the file); every setting can also be set ' +
+      'through its environment variable, which wins over the file. Lists are comma-separated in variables. Sizes take ' +
+      'a byte count or units such as `512MiB`; durations take milliseconds or units such as `30s`, `24h`. With no ' +
+      'configuration the agent runs on the defaults below. `SHIPLOG_DATA_DIR` defaults to `/var/lib/shiplog` as root, ' +
+      'else `~/.local/share/shiplog`; `DOCKER_HOST` is honoured as Docker tools do.\n\n## Agent (`shiplog`)',
+    inputSchema(AgentConfigSchema),
+    'SHIPLOG_',
+  );
+  const collector = configReference(
+    'Collector (`shiplog-collector`)',
+    'The vendor-side portal, configured the same way with `SHIPLOG_COLLECTOR_` variables.',
+    inputSchema(CollectorConfigSchema),
+    'SHIPLOG_COLLECTOR_',
+  ).replace(/^# /, '## ');
+  return `${agent}\n${collector}`;
+}
+
+/** docs/errors.md: every stable error code, from the two registries. */
+export function renderErrorDocs(): string {
+  const row = (spec: { code: string; message: string; permanent: boolean }, status?: number) =>
+    `| \`${spec.code}\` | ${status ?? ''} | ${spec.permanent ? 'no' : 'yes'} | ${spec.message.replace(/\|/g, '\\|')} |`;
+  return [
+    '# Error codes',
+    '',
+    'Generated from `agent/errors.ts` and `collector/errors.ts` by `npm run schemas`; do not edit by hand. Codes are',
+    'stable: scripts and alerts may match on them. `{name}` stands for the detail filled in at run time.',
+    '',
+    '## shiplog (agent, dump, redact)',
+    '',
+    '| code | HTTP | retry helps | message |',
+    '|---|---|---|---|',
+    ...Object.values(agentErrors).map((spec) => row(spec)),
+    '',
+    '## shiplog-collector',
+    '',
+    '| code | HTTP | retry helps | message |',
+    '|---|---|---|---|',
+    ...Object.values(collectorErrors).map((spec) => row(spec, spec.status)),
+    '',
+  ].join('\n');
+}
 
 /** The published JSON text of a schema: what a user's file is validated against. */
 export function renderPublished(schema: TSchema): string {
@@ -43,6 +97,26 @@ function generate(): void {
     } else {
       writeFileSync(path, wanted);
       console.error(`wrote schemas/json/${name}.schema.json`);
+    }
+  }
+  for (const [file, wanted] of [
+    ['configuration.md', renderConfigDocs()],
+    ['errors.md', renderErrorDocs()],
+  ] as const) {
+    const path = join(docsDir, file);
+    let current: string | undefined;
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === wanted) continue;
+    if (check) {
+      drifted++;
+      console.error(`docs/${file} is out of date. Run "npm run schemas" and commit the result.`);
+    } else {
+      writeFileSync(path, wanted);
+      console.error(`wrote docs/${file}`);
     }
   }
   if (drifted > 0) process.exitCode = 1;

@@ -3,8 +3,12 @@ import Docker from 'dockerode';
 
 /** Built locally by test/services/up.sh (no registry here): a static busybox. */
 export const TEST_IMAGE = 'shiplog-test/busybox:latest';
-/** Every container a test creates carries this label, so cleanup finds them all. */
-export const TEST_LABELS = { 'shiplog-test': '1' } as const;
+/**
+ * Every container a test creates carries these labels: shiplog-test=1 marks it
+ * as a test's, the owner pid lets cleanup spare the containers of another test
+ * run that shares this engine.
+ */
+export const TEST_LABELS = { 'shiplog-test': '1', 'shiplog-test.owner': String(process.pid) } as const;
 
 let client: Docker | undefined;
 
@@ -82,8 +86,34 @@ export async function runToCompletion(cmd: string[], opts: RunOptions = {}): Pro
   }
 }
 
-/** Force-removes every container labelled shiplog-test=1, running or not. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Force-removes the containers labelled shiplog-test=1 that this process made,
+ * and those left behind by test processes that no longer exist.
+ */
 export async function removeTestContainers(): Promise<void> {
   const list = await docker().listContainers({ all: true, filters: { label: ['shiplog-test=1'] } });
-  await Promise.all(list.map((c) => docker().getContainer(c.Id).remove({ force: true })));
+  const stale = list.filter((c) => {
+    const owner = Number(c.Labels['shiplog-test.owner']);
+    return owner === process.pid || !Number.isInteger(owner) || !alive(owner);
+  });
+  // 404/409: already gone, or being removed by an auto-remove.
+  await Promise.all(
+    stale.map((c) =>
+      docker()
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+        }),
+    ),
+  );
 }

@@ -14,7 +14,10 @@ export interface RsyslogOptions {
   tcpPort?: number;
   /** Every message received over UDP or TCP is appended here, one per line. */
   outFile: string;
-  /** rsyslog template string for outFile; default: RFC 3339 time, space, the raw message as received. */
+  /**
+   * rsyslog template for outFile lines (a plain string: end it with a real '\n').
+   * Default: the message's own timestamp as RFC 3339, a space, the raw message as received.
+   */
   template?: string;
   /** RainerScript appended to the config (e.g. imfile + omfwd to make rsyslog a sender). */
   extraConfig?: string;
@@ -28,7 +31,12 @@ export interface Rsyslog {
   stop(): Promise<void>;
 }
 
-const DEFAULT_TEMPLATE = String.raw`%timereported:::date-rfc3339% %rawmsg%\n`;
+const DEFAULT_TEMPLATE = '%timereported:::date-rfc3339% %rawmsg%\n';
+
+/** A RainerScript string literal. */
+function quote(s: string): string {
+  return `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')}"`;
+}
 
 /** A port that was free a moment ago; the kernel picks, so parallel tests do not collide. */
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
@@ -85,16 +93,18 @@ export async function startRsyslog(options: RsyslogOptions): Promise<Rsyslog> {
 
   await writeFile(
     conf,
-    `global(workDirectory="${dir}")
+    // processInternalMessages keeps rsyslogd's own messages here rather than
+    // handing them to the machine's syslog socket.
+    `global(workDirectory=${quote(dir)} processInternalMessages="on")
 module(load="imudp")
 module(load="imtcp")
 input(type="imudp" address="127.0.0.1" port="${udpPort}")
 input(type="imtcp" address="127.0.0.1" port="${tcpPort}")
-template(name="shiplogTest" type="string" string=${JSON.stringify(template)})
+template(name="shiplogTest" type="string" string=${quote(template)})
 if $inputname == "imudp" or $inputname == "imtcp" then {
-  action(type="omfile" file=${JSON.stringify(options.outFile)} template="shiplogTest")
+  action(type="omfile" file=${quote(options.outFile)} template="shiplogTest")
 } else {
-  action(type="omfile" file="${internalLog}")
+  action(type="omfile" file=${quote(internalLog)})
 }
 ${options.extraConfig ?? ''}
 `,

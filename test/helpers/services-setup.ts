@@ -1,6 +1,7 @@
 // vitest globalSetup for the "integration" project: starts the real services
 // through the project's own script and tells the tests which ones are there.
 import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
@@ -29,9 +30,12 @@ interface ScriptResult {
 }
 
 // Progress on stderr is passed through so a slow first download is visible.
-function runScript(script: string, arg: string): Promise<ScriptResult> {
+function runScript(script: string, ...args: string[]): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [`${scriptsDir}${script}`, arg], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [`${scriptsDir}${script}`, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SHIPLOG_TEST_STARTED_BY: 'test-run' },
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
@@ -49,7 +53,13 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     esUrl: `http://127.0.0.1:${process.env.SHIPLOG_TEST_ES_PORT ?? '9250'}`,
   };
   const missing: ServiceName[] = [];
-  let startedEs = false;
+
+  // Several sessions share a machine and its one test Elasticsearch: the lease
+  // (taken before up.sh, so no teardown can miss it) keeps another run's
+  // teardown from stopping the node under this run's tests.
+  const lease = `${stateDir}/leases/${process.pid}`;
+  mkdirSync(`${stateDir}/leases`, { recursive: true });
+  writeFileSync(lease, '');
 
   // One call per service, in turn: a failure must not hide the others, and
   // the package installs behind them share one dpkg lock anyway.
@@ -62,30 +72,33 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
       continue;
     }
     services[name] = true;
-    const [, , how, url] = ready.split(' ');
-    if (name === 'elasticsearch') {
-      startedEs = how === 'started';
-      if (url) services.esUrl = url;
-    }
+    const url = ready.split(' ')[3];
+    if (name === 'elasticsearch' && url) services.esUrl = url;
   }
 
+  // Elasticsearch holds a gigabyte of heap: stop it when a test run started
+  // it and no other run still uses it; one started by hand stays up.
+  // dockerd is cheap when idle and is left running.
+  const teardown = async () => {
+    rmSync(lease, { force: true });
+    if (services.elasticsearch) await runScript('down.sh', '--if-unused', 'elasticsearch');
+  };
+
+  const logOf = (name: ServiceName) => `${stateDir}/${name}-up.log`;
   if (missing.length > 0) {
     if (process.env.CI === 'true') {
-      throw new Error(`integration services failed to start: ${missing.join(', ')} (logs under ${stateDir})`);
+      await teardown();
+      const which = missing.map((name) => `${name} (log: ${logOf(name)})`).join(', ');
+      throw new Error(`CI=true and integration services failed to start: ${which}`);
     }
     for (const name of missing) {
       process.stderr.write(
         `[shiplog tests] SKIPPING integration tests that need ${name}: it did not start ` +
-          `(log: ${stateDir}/${name}-up.log). Start it with: npm run services:up -- ${name}\n`,
+          `(log: ${logOf(name)}). Start it with: npm run services:up -- ${name}\n`,
       );
     }
   }
 
   project.provide('services', services);
-
-  // Elasticsearch holds a gigabyte of heap: stop it unless it was already
-  // running for someone else. dockerd is cheap idle and slow to re-check.
-  return async () => {
-    if (startedEs) await runScript('down.sh', 'elasticsearch');
-  };
+  return teardown;
 }

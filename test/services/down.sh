@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Stops what test/services/up.sh started, found by the pidfiles it keeps.
-#   down.sh [elasticsearch|docker|all]    (default: all)
+#   down.sh [--if-unused] [elasticsearch|docker|all]    (default: all)
 # A daemon without our pidfile was not started by us and is left alone.
+# --if-unused (used by the test run's teardown) stops Elasticsearch only when
+# a test run started it (not `npm run services:up`) and no test run still
+# holds a lease on it (a file named after its pid in $STATE/leases, written by
+# test/helpers/services-setup.ts): several sessions share one machine.
 set -euo pipefail
 
 STATE=${SHIPLOG_TEST_STATE:-/tmp/shiplog-test-services}
@@ -12,7 +16,7 @@ log() { printf '[services] %s\n' "$*" >&2; }
 # The pid must still belong to the program we started: pids get reused.
 stop_pidfile() { # name, pidfile, pattern expected in its command line
   local name=$1 pidfile=$2 pattern=$3 pid
-  if [[ ! -s $pidfile ]]; then log "$name: not started by up.sh"; return; fi
+  if [[ ! -s $pidfile ]]; then log "$name: nothing to stop (no pidfile from up.sh)"; return; fi
   pid=$(cat "$pidfile")
   if ! kill -0 "$pid" 2>/dev/null || ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$pattern"; then
     log "$name: not running"
@@ -33,11 +37,46 @@ stop_pidfile() { # name, pidfile, pattern expected in its command line
   rm -f "$pidfile"
 }
 
+live_leases() {
+  local lease pid live=()
+  for lease in "$STATE"/leases/*; do
+    [[ -e $lease ]] || continue
+    pid=${lease##*/}
+    if kill -0 "$pid" 2>/dev/null; then live+=("$pid"); else rm -f "$lease"; fi
+  done
+  echo "${live[*]}"
+}
+
+# Under up.sh's lock, so a run that is starting or reusing the node is never
+# cut off half way (up.sh itself calls us with the lock already held).
+stop_elasticsearch() {
+  if [[ -z ${SHIPLOG_TEST_LOCK_HELD:-} ]]; then
+    mkdir -p "$STATE"
+    exec 9>"$STATE/elasticsearch.lock"
+    flock 9
+  fi
+  if ((if_unused)); then
+    local users by
+    users=$(live_leases)
+    by=$(cat "$STATE/elasticsearch-$ES_PORT/started-by" 2>/dev/null || echo unknown)
+    if [[ -n $users ]]; then
+      log "elasticsearch: still used by test run(s) $users; leaving it running"
+      return
+    elif [[ $by != test-run ]]; then
+      log "elasticsearch: not started by a test run (started-by: $by); leaving it running"
+      return
+    fi
+  fi
+  stop_pidfile elasticsearch "$STATE/elasticsearch-$ES_PORT/elasticsearch.pid" org.elasticsearch
+}
+
+if_unused=0
+if [[ ${1:-} == --if-unused ]]; then if_unused=1; shift; fi
 services=("${@:-all}")
 [[ ${services[0]} == all ]] && services=(elasticsearch docker)
 for svc in "${services[@]}"; do
   case $svc in
-  elasticsearch) stop_pidfile elasticsearch "$STATE/elasticsearch-$ES_PORT/elasticsearch.pid" org.elasticsearch ;;
+  elasticsearch) (stop_elasticsearch) ;;
   docker) stop_pidfile docker "$STATE/dockerd.pid" dockerd ;;
   rsyslog) log "rsyslog: nothing to stop (tests run their own rsyslogd)" ;;
   *) log "unknown service: $svc"; exit 1 ;;

@@ -4,8 +4,10 @@
 # Idempotent: a service that already answers is reused. Progress goes to
 # stderr; stdout gets one machine-readable line per ready service:
 #   ready <service> <started|reused|installed> [url]
-# which test/helpers/services-setup.ts parses (it stops only what was started).
+# which test/helpers/services-setup.ts parses.
 set -euo pipefail
+# dockerd, rsyslogd and useradd live in sbin, which a non-login PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 STATE=${SHIPLOG_TEST_STATE:-/tmp/shiplog-test-services}
 CACHE=${SHIPLOG_TEST_CACHE:-/var/cache/shiplog-test}
@@ -29,7 +31,7 @@ quiet() { "$@" >>"$LOG" 2>&1; }
 # Package lists are refreshed only when an install fails without them.
 apt_install() {
   log "installing $* (apt)"
-  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300)
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=300)
   if ! quiet as_root "${apt[@]}" install "$@"; then
     log "install failed; running apt-get update once and retrying"
     quiet as_root "${apt[@]}" update
@@ -37,7 +39,7 @@ apt_install() {
   fi
 }
 
-has() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 ]]; }
+has() { command -v "$1" >/dev/null 2>&1; }
 
 wait_for() { # seconds, command...
   local deadline=$((SECONDS + $1)); shift
@@ -86,10 +88,11 @@ up_docker() {
 # There is no registry to pull from: the test image is a static busybox.
 build_busybox_image() {
   log "docker: building $IMAGE from busybox-static"
-  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+  [[ $(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null) == *'ok installed' ]] ||
     apt_install busybox-static
   local bin root
-  bin=$(dpkg -L busybox-static | grep -m1 '/busybox$')
+  bin=$(dpkg -L busybox-static | grep '/busybox$')
+  bin=${bin%%$'\n'*}
   root=$(mktemp -d)
   mkdir -p "$root/bin" "$root/tmp"
   cp "$bin" "$root/bin/busybox"
@@ -113,7 +116,7 @@ up_rsyslog() {
 
 # ---------------------------------------------------------- elasticsearch
 ES_URL=http://127.0.0.1:$ES_PORT
-es_answers() { curl -fsS --max-time 3 "$ES_URL/_cluster/health" 2>/dev/null | grep -q cluster_name; }
+es_answers() { [[ $(curl -fsS --max-time 3 "$ES_URL/_cluster/health" 2>/dev/null) == *cluster_name* ]]; }
 
 es_home() { # fetches and unpacks once per machine; prints ES_HOME
   local home=$CACHE/elasticsearch-$ES_VERSION zip=$CACHE/elasticsearch-$ES_VERSION.zip
@@ -161,7 +164,7 @@ up_elasticsearch() {
   if es_answers; then echo "ready elasticsearch reused $ES_URL"; return; fi
   if pid_alive "$pidfile"; then
     log "elasticsearch: our node never answered; stopping it"
-    bash "$(dirname "$0")/down.sh" elasticsearch
+    SHIPLOG_TEST_LOCK_HELD=1 bash "$(dirname "$0")/down.sh" elasticsearch
   fi
 
   local home java
@@ -201,6 +204,8 @@ EOF
     fail "elasticsearch: failed to start (logs: $LOG, $eslog)"
   fi
   wait_for 120 es_answers || fail "elasticsearch: $ES_URL did not answer within 120 s (logs: $LOG, $eslog)"
+  # down.sh --if-unused stops only nodes that a test run started.
+  echo "${SHIPLOG_TEST_STARTED_BY:-manual}" >"$ES_DIR/started-by"
   echo "ready elasticsearch started $ES_URL"
 }
 
@@ -223,6 +228,7 @@ main() {
       set -e
       exec 9>"$STATE/$svc.lock"
       flock 9
+      printf '\n=== %s up.sh %s (pid %d)\n' "$(date -Is)" "$svc" "$$" >>"$LOG"
       "up_$svc"
     )
     rc=$?

@@ -1,16 +1,17 @@
 // A bulk answer with mixed item results is rare to provoke on a real cluster,
 // so this one case uses a small local HTTP server that answers like
 // Elasticsearch does; the real client and the real sink talk to it.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../agent/config.ts';
 import { Counters } from '../../../agent/pipeline/counters.ts';
 import { ElasticsearchSink } from '../../../agent/sinks/elasticsearch/sink.ts';
 import { syslogEvent } from '../../helpers/events.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 type BulkHandler = (ids: string[]) => Answer;
@@ -53,7 +54,7 @@ afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-function sinkFor(url: string, waits: number[], dataDir = mkdtempSync(join(tmpdir(), 'shiplog-bulk-'))) {
+function sinkFor(url: string, waits: number[], dataDir = tempDir('shiplog-bulk-')) {
   const config = loadAgentConfig(undefined, {
     SHIPLOG_ELASTICSEARCH_URL: url,
     SHIPLOG_ELASTICSEARCH_COMPRESSION: 'false',

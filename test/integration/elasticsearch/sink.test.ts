@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { ElasticsearchSink } from '../../../agent/sinks/elasticsearch/sink.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
 import { syslogEvent } from '../../helpers/events.ts';
 import { esUrl, requireService } from '../../helpers/services.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const up = requireService('elasticsearch');
 
@@ -18,7 +19,7 @@ describe.skipIf(!up)('Elasticsearch sink against the real cluster', () => {
   const dataStream = `logs-shiplog-${namespace}`;
   let client: Client;
 
-  function makeSink(url = esUrl(), dataDir = mkdtempSync(join(tmpdir(), 'shiplog-es-'))) {
+  function makeSink(url = esUrl(), dataDir = tempDir('shiplog-es-')) {
     const config = loadAgentConfig(undefined, {
       SHIPLOG_ELASTICSEARCH_URL: url,
       SHIPLOG_ELASTICSEARCH_NAMESPACE: namespace,
@@ -73,7 +74,7 @@ describe.skipIf(!up)('Elasticsearch sink against the real cluster', () => {
   });
 
   it('dead-letters an event the mapping refuses, with the reason, and delivers the rest', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-es-'));
+    const dataDir = tempDir('shiplog-es-');
     const sink = makeSink(esUrl(), dataDir);
     const bad = syslogEvent(90_001, { process: { name: 'x', pid: 'not-a-number' as unknown as number } });
     const report = await sink.deliver([syslogEvent(90_000), bad, syslogEvent(90_002)]);

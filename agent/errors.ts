@@ -44,7 +44,8 @@ export const agentErrors = {
   },
   SINK_ES_AUTH: {
     code: 'SHIPLOG_ERR_SINK_ES_AUTH',
-    message: 'Elasticsearch refused our credentials ({detail}). Check elasticsearch.username/password or api_key; events stay in the spool meanwhile.',
+    message:
+      'Elasticsearch refused our credentials ({detail}). Check elasticsearch.username/password or api_key; events stay in the spool meanwhile.',
     permanent: false,
   },
   SINK_ES_TEMPLATE: {
@@ -55,6 +56,113 @@ export const agentErrors = {
   SINK_ES_REJECTED: {
     code: 'SHIPLOG_ERR_SINK_ES_REJECTED',
     message: 'Elasticsearch rejected {count} event(s) for good ({detail}); they were written to {path}.',
+    permanent: true,
+  },
+  // redaction
+  REDACTION_RULES_UNREADABLE: {
+    code: 'SHIPLOG_ERR_REDACTION_RULES_UNREADABLE',
+    message: 'cannot read redaction rules {path}: {detail}. Check the path (redaction.rules) and its permissions.',
+    permanent: true,
+  },
+  REDACTION_RULES_INVALID: {
+    code: 'SHIPLOG_ERR_REDACTION_RULES_INVALID',
+    message: 'redaction rules {path} are invalid: {detail}. Fix the named key and start again.',
+    permanent: true,
+  },
+  REDACTION_RULE_COMPILE: {
+    code: 'SHIPLOG_ERR_REDACTION_RULE_COMPILE',
+    message: 'redaction rule "{rule}" in {path} does not compile ({field}: {detail}). Fix that regex and start again.',
+    permanent: true,
+  },
+  REDACTION_SITE_KEY: {
+    code: 'SHIPLOG_ERR_REDACTION_SITE_KEY',
+    message: 'cannot use the pseudonym site key {path}: {detail}. {advice}',
+    permanent: true,
+  },
+  REDACTION_IO: {
+    code: 'SHIPLOG_ERR_REDACTION_IO',
+    message: 'cannot {operation} {path}: {detail}. Check the path and its permissions.',
+    permanent: true,
+  },
+  // agent runtime
+  AGENT_NOT_RUNNING: {
+    code: 'SHIPLOG_ERR_AGENT_NOT_RUNNING',
+    message:
+      'no shiplog agent answers at {address} ({detail}). Start it with "shiplog agent", or pass the --config it runs with.',
+    permanent: false,
+  },
+  // spool
+  SPOOL_LOCKED: {
+    code: 'SHIPLOG_ERR_SPOOL_LOCKED',
+    message:
+      'the spool in {dir} is in use by another running shiplog agent (pid {pid}). Stop that agent, or give this one its own data directory with SHIPLOG_DATA_DIR.',
+    permanent: true,
+  },
+  SPOOL_IO: {
+    code: 'SHIPLOG_ERR_SPOOL_IO',
+    message:
+      'cannot use the spool in {dir}: {detail}. Check free disk space and the permissions of the data directory.',
+    permanent: false,
+  },
+  SPOOL_CLOSED: {
+    code: 'SHIPLOG_ERR_SPOOL_CLOSED',
+    message: 'the spool is closed, so nothing more can be appended or read; this happens while the agent shuts down.',
+    permanent: true,
+  },
+  CHECKPOINT_IO: {
+    code: 'SHIPLOG_ERR_CHECKPOINT_IO',
+    message:
+      'cannot save the checkpoint {path}: {detail}. Check free disk space and the permissions of the data directory.',
+    permanent: false,
+  },
+  // docker_logs
+  DOCKER_UNREACHABLE: {
+    code: 'SHIPLOG_ERR_DOCKER_UNREACHABLE',
+    message:
+      'cannot reach the Docker engine at {host}: {detail}. Check that dockerd is running and that shiplog may open its socket (mount the /var/run directory, not the socket file); shiplog keeps retrying.',
+    permanent: false,
+  },
+  DOCKER_LOGS_UNREADABLE: {
+    code: 'SHIPLOG_ERR_DOCKER_LOGS_UNREADABLE',
+    message:
+      'the logs of container {container} could not be read: {detail}. A container started with --rm can be removed before its logs are read; the lines it wrote are then lost.',
+    permanent: true,
+  },
+  DOCKER_LOG_DRIVER_UNSUPPORTED: {
+    code: 'SHIPLOG_ERR_DOCKER_LOG_DRIVER_UNSUPPORTED',
+    message:
+      'container {container} uses a log driver that the Docker API cannot read back ({detail}). Use the json-file, local or journald driver, or keep dual logging on (do not set cache-disabled).',
+    permanent: true,
+  },
+  DOCKER_LOGS_STREAM: {
+    code: 'SHIPLOG_ERR_DOCKER_LOGS_STREAM',
+    message:
+      'the Docker engine sent a log stream that shiplog cannot parse ({detail}). Report this with the output of "docker version"; shiplog reconnects and counts what it could not read.',
+    permanent: true,
+  },
+  // file source
+  FILE_UNREADABLE: {
+    code: 'SHIPLOG_ERR_FILE_UNREADABLE',
+    message:
+      'cannot read {path}: {detail}. Check that the agent may read the file and its directory; the other files are still tailed and this one is retried.',
+    permanent: false,
+  },
+  FILE_ROTATED_AWAY: {
+    code: 'SHIPLOG_ERR_FILE_ROTATED_AWAY',
+    message:
+      '{path}: {bytes} byte(s) were rotated away or truncated before they were read ({detail}). Keep more rotations (logrotate "rotate") or keep the agent running so it keeps up.',
+    permanent: true,
+  },
+  FILE_TIMEZONE_INVALID: {
+    code: 'SHIPLOG_ERR_FILE_TIMEZONE_INVALID',
+    message:
+      'sources.files.timezone "{zone}" is not a time zone this system knows. Use "local" or an IANA name such as "Europe/Zurich".',
+    permanent: true,
+  },
+  MULTILINE_PATTERN_INVALID: {
+    code: 'SHIPLOG_ERR_MULTILINE_PATTERN_INVALID',
+    message:
+      'multiline start_pattern "{pattern}" cannot be used: {detail}. Give a JavaScript regular expression, or use mode: auto.',
     permanent: true,
   },
 } as const satisfies Record<string, ErrorSpec>;

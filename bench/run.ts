@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchRow, BenchSuite } from './harness.ts';
 
-const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {};
+const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
+  spool: () => import('./spool.bench.ts'),
+  redact: () => import('./redact.bench.ts'),
+};
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

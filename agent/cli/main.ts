@@ -10,8 +10,8 @@ const commands: Record<string, CommandEntry> = {
   agent: { summary: 'run the host agent: tail containers and syslog, ship or spool', load: notBuilt('agent') },
   dump: { summary: 'build a redacted, signed support bundle for the vendor', load: notBuilt('dump') },
   verify: { summary: "check a support bundle's checksums and signature", load: notBuilt('verify') },
-  redact: { summary: 'redact log text from stdin to stdout with the bundle rules', load: notBuilt('redact') },
-  status: { summary: "show a running agent's sources, spool and sink health", load: notBuilt('status') },
+  redact: { summary: 'redact log text from stdin to stdout with the bundle rules', load: () => import('./commands/redact.ts') },
+  status: { summary: "show a running agent's sources, spool and sink health", load: () => import('./commands/status.ts') },
   ship: { summary: 'read log files to their end into the configured sink, then exit', load: notBuilt('ship') },
   keys: { summary: "show this host's bundle-signing key fingerprint", load: notBuilt('keys') },
 };

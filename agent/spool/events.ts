@@ -1,0 +1,51 @@
+// The typed layer over the byte-level spool: LogEvents go in as UTF-8 JSON.
+// Sinks that send JSON anyway (the Elasticsearch bulk body) can use a
+// record's bytes as they are and skip decodeEvent.
+import type { EventWriter, LogEvent } from '../pipeline/types.ts';
+import type { Spool } from './spool.ts';
+import type { AppendResult, ScanWindow, SpoolRecord, WhenFull } from './types.ts';
+
+/** A source's EventWriter that appends to the spool; `write` resolves once the events are durable. */
+export class SpoolEventWriter implements EventWriter {
+  readonly #spool: Spool;
+  readonly #whenFull: WhenFull | undefined;
+
+  /** Push sources (UDP syslog) pass whenFull 'drop_newest': they cannot pause their senders. */
+  constructor(spool: Spool, options: { whenFull?: WhenFull } = {}) {
+    this.#spool = spool;
+    this.#whenFull = options.whenFull;
+  }
+
+  async write(events: readonly LogEvent[], signal?: AbortSignal): Promise<void> {
+    await this.append(events, signal);
+  }
+
+  /** Like write, but tells how many events were accepted and how many dropped. */
+  append(events: readonly LogEvent[], signal?: AbortSignal): Promise<AppendResult> {
+    return this.#spool.append(
+      events.map((event) => JSON.stringify(event)),
+      { signal, whenFull: this.#whenFull },
+    );
+  }
+}
+
+/** The event in a record, or undefined if it is not JSON of an object (count it as decode_error). */
+export function decodeEvent(record: SpoolRecord): LogEvent | undefined {
+  try {
+    const value: unknown = JSON.parse(record.data.toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as LogEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The events appended within a window, for support bundles; records that are not events are skipped. */
+export async function* scanEvents(
+  spool: Spool,
+  window: ScanWindow = {},
+): AsyncGenerator<{ event: LogEvent; time: number }> {
+  for await (const record of spool.scan(window)) {
+    const event = decodeEvent(record);
+    if (event) yield { event, time: record.time };
+  }
+}

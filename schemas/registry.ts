@@ -5,10 +5,12 @@ import { AgentConfigSchema } from './agent-config.ts';
 import { BundleManifestSchema } from './bundle-manifest.ts';
 import { CollectorConfigSchema } from './collector-config.ts';
 import { LogEventSchema } from './log-event.ts';
+import { RedactionRulesSchema } from './redaction-rules.ts';
 
 export const publishedSchemas: Readonly<Record<string, TSchema>> = {
   'log-event': LogEventSchema,
   'bundle-manifest': BundleManifestSchema,
   'agent-config': AgentConfigSchema,
   'collector-config': CollectorConfigSchema,
+  'redaction-rules': RedactionRulesSchema,
 };

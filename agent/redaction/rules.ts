@@ -1,0 +1,119 @@
+// Loads rule packs (YAML or JSON), validates them against
+// schemas/redaction-rules.ts (unknown keys are errors naming key and file),
+// and fingerprints them: the bundle manifest records each pack's name,
+// version and content hash.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { CodedError } from '../../core/coded-error.ts';
+import { compileValidator, type Validator } from '../../core/schema-validator.ts';
+import { type RedactionRules, RedactionRulesSchema } from '../../schemas/redaction-rules.ts';
+import { agentErrors } from '../errors.ts';
+
+export interface LoadedPack {
+  readonly path: string;
+  readonly name: string;
+  readonly version: string;
+  /** "sha256:<hex>" of the file's bytes: `sha256sum` gives the same digest. */
+  readonly hash: string;
+  readonly builtIn: boolean;
+  readonly rules: RedactionRules['rules'];
+  readonly keep: RedactionRules['keep'];
+}
+
+export interface PackSummary {
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
+  readonly rules: number;
+  readonly built_in: boolean;
+}
+
+export const builtInPackDir: string = join(import.meta.dirname, 'packs');
+
+/** The built-in packs, in name order (credentials, keep, personal). */
+export function builtInPackPaths(): string[] {
+  return readdirSync(builtInPackDir)
+    .filter((name) => /\.(ya?ml|json)$/.test(name))
+    .sort()
+    .map((name) => join(builtInPackDir, name));
+}
+
+let validator: Validator<RedactionRules> | undefined;
+
+export function loadPack(path: string, builtIn = false): LoadedPack {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new CodedError(
+      agentErrors.REDACTION_RULES_UNREADABLE,
+      { path, detail: (error as NodeJS.ErrnoException).code ?? String(error) },
+      { cause: error },
+    );
+  }
+  return parsePack(bytes, path, builtIn);
+}
+
+/** Parses and validates a pack from its bytes; `path` names it in errors. */
+export function parsePack(bytes: Uint8Array, path: string, builtIn = false): LoadedPack {
+  const invalid = (detail: string) => new CodedError(agentErrors.REDACTION_RULES_INVALID, { path, detail });
+  const document = parseDocument(Buffer.from(bytes).toString('utf8'), { uniqueKeys: true, prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw invalid(`not valid YAML or JSON (${document.errors.map((e) => e.message.split('\n')[0]).join('; ')})`);
+  }
+  const value: unknown = document.toJS();
+  validator ??= compileValidator<RedactionRules>(RedactionRulesSchema);
+  if (!validator.check(value)) {
+    const problems = validator.problems.map((p) => (p.path ? `"${p.path}" ${p.message}` : p.message));
+    throw invalid(problems.join('; '));
+  }
+  const problems = semanticProblems(value);
+  if (problems.length > 0) throw invalid(problems.join('; '));
+  return {
+    path,
+    name: value.name,
+    version: value.version,
+    hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    builtIn,
+    rules: value.rules,
+    keep: value.keep,
+  };
+}
+
+/** What the schema cannot say: one way to match per rule, unique ids. */
+function semanticProblems(pack: RedactionRules): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  pack.rules.forEach((rule, index) => {
+    const where = `"rules.${index}" (${rule.id})`;
+    if (seen.has(rule.id)) problems.push(`${where} repeats the id "${rule.id}"`);
+    seen.add(rule.id);
+    if (rule.regex !== undefined && rule.literal !== undefined) problems.push(`${where} has both regex and literal`);
+    if (rule.regex === undefined && rule.literal === undefined && rule.field === undefined) {
+      problems.push(`${where} needs a regex, a literal or a field`);
+    }
+    if (rule.block && rule.regex === undefined) problems.push(`${where} has a block but no regex`);
+    if (rule.min_entropy !== undefined && rule.validator !== 'entropy') {
+      problems.push(`${where} sets min_entropy without validator: entropy`);
+    }
+    if (rule.group !== undefined && rule.regex === undefined) problems.push(`${where} sets group without a regex`);
+  });
+  const keepSeen = new Set<string>();
+  pack.keep.forEach((keep, index) => {
+    if (keepSeen.has(keep.id)) problems.push(`"keep.${index}" repeats the id "${keep.id}"`);
+    keepSeen.add(keep.id);
+  });
+  return problems;
+}
+
+export function summarizePack(pack: LoadedPack): PackSummary {
+  return { name: pack.name, version: pack.version, hash: pack.hash, rules: pack.rules.length, built_in: pack.builtIn };
+}
+
+/** One hash for the whole rule set: changes when any pack (or their order) changes. */
+export function ruleSetHash(packs: readonly LoadedPack[]): string {
+  const lines = packs.map((pack) => `${pack.name}@${pack.version} ${pack.hash}\n`).join('');
+  return `sha256:${createHash('sha256').update(lines).digest('hex')}`;
+}

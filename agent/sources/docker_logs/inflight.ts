@@ -1,0 +1,151 @@
+// The batches a follower handed to the writer and is waiting on. Batches are
+// acknowledged in order: a batch that resolves early waits for those before
+// it, and only the contiguous acknowledged prefix moves the checkpoint. When
+// the window is full, the follower stops reading (backpressure).
+import type { LogEvent } from '../../../schemas/log-event.ts';
+import type { EventWriter } from '../../pipeline/types.ts';
+import type { Cursor } from './checkpoint.ts';
+import { earlier } from './checkpoint.ts';
+import type { StreamName } from './lines.ts';
+
+export interface WindowLimits {
+  readonly batchEvents: number;
+  readonly batchBytes: number;
+  readonly inflightBatches: number;
+  readonly inflightBytes: number;
+}
+
+export interface WindowHooks {
+  /** Everything up to `cursor` is acknowledged. */
+  acknowledged(cursor: Cursor): void;
+  /** write() rejected; later acknowledgements are ignored until reset(). */
+  failed(error: unknown): void;
+  /** A batch went to the writer. */
+  sent(count: number, bytes: number): void;
+}
+
+interface Batch {
+  readonly events: LogEvent[];
+  bytes: number;
+  /** Stamp of the batch's first line per stream. */
+  readonly first: Partial<Record<StreamName, bigint>>;
+  cursor?: Cursor;
+  done: boolean;
+  settled?: Promise<void>;
+}
+
+const newBatch = (): Batch => ({ events: [], bytes: 0, first: {}, done: false });
+
+export class InflightWindow {
+  readonly #writer: EventWriter;
+  readonly #signal: AbortSignal;
+  readonly #limits: WindowLimits;
+  readonly #hooks: WindowHooks;
+  #batches: Batch[] = [];
+  #bytes = 0;
+  #open: Batch = newBatch();
+  #generation = 0;
+  #failure: { error: unknown } | undefined;
+  #waiters: Array<() => void> = [];
+
+  constructor(writer: EventWriter, signal: AbortSignal, limits: WindowLimits, hooks: WindowHooks) {
+    this.#writer = writer;
+    this.#signal = signal;
+    this.#limits = limits;
+    this.#hooks = hooks;
+  }
+
+  /** write() rejected since the last reset. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** Adds an event to the open batch; true when the batch is full and should be sent. */
+  add(event: LogEvent, stream: StreamName, ns: bigint, bytes: number): boolean {
+    const batch = this.#open;
+    batch.events.push(event);
+    batch.bytes += bytes;
+    batch.first[stream] ??= ns;
+    return batch.events.length >= this.#limits.batchEvents || batch.bytes >= this.#limits.batchBytes;
+  }
+
+  /** Sends the open batch; `cursor` is what is covered once it is acknowledged. */
+  send(cursor: Cursor): void {
+    const batch = this.#open;
+    if (batch.events.length === 0) return;
+    this.#open = newBatch();
+    batch.cursor = cursor;
+    this.#batches.push(batch);
+    this.#bytes += batch.bytes;
+    this.#hooks.sent(batch.events.length, batch.bytes);
+    const generation = this.#generation;
+    batch.settled = this.#writer.write(batch.events, this.#signal).then(
+      () => this.#acknowledge(batch, generation),
+      (error: unknown) => this.#reject(generation, error),
+    );
+  }
+
+  /** Waits while the window is full; returns at once after a failure or release(). */
+  async room(): Promise<void> {
+    while (
+      !this.#failure &&
+      (this.#batches.length >= this.#limits.inflightBatches || this.#bytes >= this.#limits.inflightBytes)
+    ) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Lets every room() waiter go (the follower is stopping). */
+  release(): void {
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+
+  /** Per stream, the stamp of the first line sent or collected but not acknowledged. */
+  unacknowledged(): Partial<Record<StreamName, bigint>> {
+    const first: Partial<Record<StreamName, bigint>> = {};
+    for (const stream of ['stdout', 'stderr'] as const) {
+      for (const batch of [...this.#batches, this.#open]) {
+        const ns = batch.first[stream];
+        if (ns !== undefined) {
+          first[stream] = earlier(first[stream], ns);
+          break;
+        }
+      }
+    }
+    return first;
+  }
+
+  /** Resolves when every batch sent so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#batches.map((b) => b.settled));
+  }
+
+  /** After a failure: forgets every batch; what they held will be read again. */
+  reset(): void {
+    this.#generation++;
+    this.#failure = undefined;
+    this.#batches = [];
+    this.#bytes = 0;
+    this.#open = newBatch();
+  }
+
+  #acknowledge(batch: Batch, generation: number): void {
+    if (generation !== this.#generation) return;
+    batch.done = true;
+    let cursor: Cursor | undefined;
+    while (this.#batches[0]?.done) {
+      const head = this.#batches.shift() as Batch;
+      this.#bytes -= head.bytes;
+      cursor = head.cursor;
+    }
+    if (cursor) this.#hooks.acknowledged(cursor);
+    this.release();
+  }
+
+  #reject(generation: number, error: unknown): void {
+    if (generation !== this.#generation || this.#failure) return;
+    this.#failure = { error };
+    this.#hooks.failed(error);
+    this.release();
+  }
+}

@@ -108,10 +108,12 @@ export class FileWindow {
   /** The frame at `at`, loading as needed; BAD when the bytes there are not a valid frame. */
   async frameAt(at: number, limit: number): Promise<Decoded> {
     let decoded = this.decode(at, limit);
-    if ('kind' in decoded && decoded.kind === 'more') {
+    // The first load may learn only the header; a frame larger than the
+    // window then needs a second load of its full length.
+    for (let loads = 0; 'kind' in decoded && decoded.kind === 'more'; loads++) {
+      if (loads === 2) return BAD;
       await this.load(at, decoded.need, limit);
       decoded = this.decode(at, limit);
-      if ('kind' in decoded && decoded.kind === 'more') return BAD;
     }
     return decoded;
   }

@@ -202,8 +202,15 @@ export class SpoolWriter {
       // Includes requests left with only oversize records, which the plan skipped.
       const completed = this.#queue.filter((request) => request.next === request.records.length);
       this.#queue = this.#queue.filter((request) => request.next < request.records.length);
+      if (this.#state.options.fsync === 'always') await handle.datasync();
+      // Under "interval" an append is acknowledged once the kernel has it: a
+      // killed agent loses nothing, a power cut at most fsync_interval. Waiting
+      // for the tick instead would cap a source that awaits each append at one
+      // batch per interval.
+      segment.durable = segment.end;
+      this.#state.notifyData();
+      for (const request of completed) this.#settle(request);
       if (this.#state.options.fsync === 'interval') {
-        this.#awaitingSync.push(...completed);
         this.#unsynced += buffer.length;
         if (this.#unsynced >= SYNC_BYTES) this.#syncDue = true;
         this.#syncTimer ??= setTimeout(() => {
@@ -211,11 +218,7 @@ export class SpoolWriter {
           this.#syncDue = true;
           this.#kick();
         }, this.#state.options.fsyncIntervalMs);
-      } else {
-        if (this.#state.options.fsync === 'always') await handle.datasync();
-        segment.durable = segment.end;
-        this.#state.notifyData();
-        for (const request of completed) this.#settle(request);
+        this.#syncTimer.unref();
       }
       this.#state.reportGauges(false);
     });
@@ -223,14 +226,9 @@ export class SpoolWriter {
 
   /** fsync tick: everything written so far becomes durable and visible. */
   async #sync(): Promise<void> {
+    const unsynced = this.#unsynced;
     this.#unsynced = 0;
-    const segment = this.#state.active();
-    if (segment && this.#handle && segment.durable < segment.end) {
-      const upTo = segment.end;
-      await this.#handle.datasync();
-      segment.durable = upTo;
-      this.#state.notifyData();
-    }
+    if (unsynced > 0 && this.#handle) await this.#handle.datasync();
     for (const request of this.#awaitingSync.splice(0)) this.#settle(request);
   }
 
@@ -241,7 +239,7 @@ export class SpoolWriter {
     const handle = this.#handle;
     this.#handle = undefined;
     try {
-      if (handle && this.#state.options.fsync !== 'never' && segment.durable < segment.end) await handle.datasync();
+      if (handle && this.#state.options.fsync === 'interval' && this.#unsynced > 0) await handle.datasync();
     } finally {
       segment.sealed = true;
       await handle?.close();

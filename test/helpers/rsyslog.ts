@@ -28,6 +28,8 @@ export interface Rsyslog {
   tcpPort: number;
   /** The daemon's own messages and anything not from the network inputs. */
   internalLog: string;
+  /** SIGHUP: rsyslogd closes its output files and reopens them by name on the next write, as logrotate's postrotate makes it do. */
+  reopenFiles(): void;
   stop(): Promise<void>;
 }
 
@@ -147,5 +149,8 @@ ${options.extraConfig ?? ''}
     }
     await sleep(100);
   }
-  return { udpPort, tcpPort, internalLog, stop };
+  const reopenFiles = (): void => {
+    if (!exited) child.kill('SIGHUP');
+  };
+  return { udpPort, tcpPort, internalLog, reopenFiles, stop };
 }

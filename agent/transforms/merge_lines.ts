@@ -1,0 +1,277 @@
+// Multiline merge: joins the lines of a Java stack trace, a Python traceback
+// or a Go panic into one event (mode auto), or every line that does not match
+// start_pattern onto the line before it (mode pattern). One merger holds the
+// state of one stream; the caller keys mergers (file, container + stream).
+// Pure and synchronous with an explicit clock, so both sources and the tests
+// drive it the same way. Every line that goes in comes out exactly once, in
+// order: the caps split or cut an event, never drop a line.
+import { CodedError } from '../../core/coded-error.ts';
+import { parseBytes, parseDuration } from '../../core/units.ts';
+import type { MultilineConfig } from '../../schemas/agent-config.ts';
+import { agentErrors } from '../errors.ts';
+
+export interface MergeInput<M> {
+  text: string;
+  /** Opaque to the merger (e.g. the line's byte offsets); handed back on the event. */
+  meta: M;
+  /** UTF-8 length of text, when the caller knows it already. */
+  bytes?: number;
+  /** The line itself was already cut at a cap upstream. */
+  truncated?: boolean;
+}
+
+export interface MergedEvent<M> {
+  text: string;
+  /** Meta of the first line: the event's position and timestamp come from it. */
+  firstMeta: M;
+  /** Meta of the last line: a checkpoint may advance past this line once the event is acknowledged. */
+  lastMeta: M;
+  lineCount: number;
+  /** Cut at max_bytes (or a line was cut upstream). */
+  truncated: boolean;
+}
+
+export interface LineMerger<M> {
+  /** Adds a line; returns the events that it completed (possibly none). */
+  push(line: MergeInput<M>, now: number): MergedEvent<M>[];
+  /** Emits what has waited flush_after since its last line. */
+  flushDue(now: number): MergedEvent<M>[];
+  /** Emits everything held (end of input, shutdown). */
+  flushAll(): MergedEvent<M>[];
+  /** When flushDue next has something to emit. */
+  nextDeadline(): number | undefined;
+  /** Meta of the earliest line still held: a checkpoint must not pass its start. */
+  pendingFirst(): M | undefined;
+}
+
+type Mode = 'off' | 'auto' | 'pattern';
+// The grammar a held event is in; 'none' when nothing can continue.
+type State = 'none' | 'java' | 'py-trace' | 'py-ended' | 'py-chain' | 'go' | 'pattern';
+
+interface Settings {
+  mode: Mode;
+  start: RegExp | undefined;
+  flushAfterMs: number;
+  maxLines: number;
+  maxBytes: number;
+}
+
+// Java (as Fluent Bit's built-in rules): a start line names an exception; the
+// second form is a bare fully-qualified class, as printStackTrace writes a
+// custom exception ("com.acme.Rejected: no funds"). No nested quantifier can
+// backtrack: each repeated group ends in a character its body cannot match.
+const JAVA_START = /(?:Exception|Error|Throwable)(?::|\s*$)|^(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?::|$)/;
+const JAVA_CONT = /^(?:\s+(?:eval )?at |\s*(?:Caused by:|Suppressed:|\.\.\. \d+ (?:more|common frames omitted)))/;
+const PY_START = /^Traceback \(most recent call last\):\s*$/;
+const PY_CHAIN =
+  /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
+const GO_START = /^(?:panic: |fatal error: |goroutine \d+ .*\]:$|SIG[A-Z]+: )/;
+// Inside a Go dump: indented frame lines, goroutine headers, function lines
+// ("main.(*T).run(...)"), "created by ...", signal and runtime lines.
+const GO_CONT = /^(?:\s|goroutine \d+ .*\]:$|created by |\[signal |panic: |runtime stack:|PC=|[^\s(]+\(.*\)$)/;
+// After a blank line only a new section of the same dump continues it.
+const GO_AFTER_BLANK = /^(?:goroutine \d+ .*\]:$|runtime stack:|\[signal )/;
+const MAX_HELD_BLANKS = 8;
+
+const settingsCache = new WeakMap<MultilineConfig, Settings>();
+
+function settingsOf(config: MultilineConfig): Settings {
+  let settings = settingsCache.get(config);
+  if (settings) return settings;
+  let start: RegExp | undefined;
+  if (config.mode === 'pattern') {
+    if (!config.start_pattern) {
+      throw new CodedError(agentErrors.MULTILINE_PATTERN_INVALID, {
+        pattern: '(none)',
+        detail: 'mode pattern needs it',
+      });
+    }
+    try {
+      start = new RegExp(config.start_pattern);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new CodedError(agentErrors.MULTILINE_PATTERN_INVALID, { pattern: config.start_pattern, detail });
+    }
+  }
+  settings = {
+    mode: config.mode,
+    start,
+    flushAfterMs: parseDuration(config.flush_after),
+    maxLines: config.max_lines,
+    maxBytes: parseBytes(config.max_bytes),
+  };
+  settingsCache.set(config, settings);
+  return settings;
+}
+
+/** The longest prefix of text that fits in maxBytes of UTF-8, never splitting a character. */
+export function cutUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
+
+/** A merger for one stream; the config is compiled once and shared between streams. */
+export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
+  const settings = settingsOf(config);
+  const { mode, maxLines, maxBytes, flushAfterMs } = settings;
+
+  let state: State = 'none';
+  let parts: string[] = [];
+  let lines = 0;
+  let bytes = 0;
+  let truncated = false;
+  let firstMeta: M | undefined;
+  let lastMeta: M | undefined;
+  let lastAt = 0;
+  // Blank lines inside a Python or Go dump are held here until the next line
+  // shows whether the dump goes on; if not, they leave as events of their own.
+  let blanks: MergeInput<M>[] = [];
+
+  const single = (line: MergeInput<M>): MergedEvent<M> => {
+    // Most lines are short: no UTF-8 character takes more than 3 UTF-16 units' worth of bytes.
+    const cut = line.text.length * 3 > maxBytes && (line.bytes ?? Buffer.byteLength(line.text)) > maxBytes;
+    return {
+      text: cut ? cutUtf8(line.text, maxBytes) : line.text,
+      firstMeta: line.meta,
+      lastMeta: line.meta,
+      lineCount: 1,
+      truncated: cut || line.truncated === true,
+    };
+  };
+
+  const append = (line: MergeInput<M>): void => {
+    const size = line.bytes ?? Buffer.byteLength(line.text);
+    const separator = lines === 0 ? 0 : 1;
+    if (bytes + separator + size > maxBytes) {
+      // Keep what fits; later lines still count (and move lastMeta) but add no text.
+      const room = maxBytes - bytes - separator;
+      if (!truncated && room > 0) parts.push(cutUtf8(line.text, room));
+      bytes = maxBytes;
+      truncated = true;
+    } else if (!truncated) {
+      parts.push(line.text);
+      bytes += separator + size;
+    }
+    if (line.truncated) truncated = true;
+    if (lines === 0) firstMeta = line.meta;
+    lastMeta = line.meta;
+    lines++;
+  };
+
+  /** The held event (if any) as an event, leaving the state as it is. */
+  const take = (out: MergedEvent<M>[]): void => {
+    if (lines === 0 || firstMeta === undefined || lastMeta === undefined) return;
+    out.push({
+      text: parts.length === 1 ? (parts[0] ?? '') : parts.join('\n'),
+      firstMeta,
+      lastMeta,
+      lineCount: lines,
+      truncated,
+    });
+    parts = [];
+    lines = 0;
+    bytes = 0;
+    truncated = false;
+    firstMeta = undefined;
+    lastMeta = undefined;
+  };
+
+  /** Ends the current dump: the held event, then any held blank lines on their own. */
+  const finish = (out: MergedEvent<M>[]): void => {
+    take(out);
+    for (const blank of blanks) out.push(single(blank));
+    blanks = [];
+    state = 'none';
+  };
+
+  /** Whether a line continues the held dump: 'join', 'hold' (a blank line, undecided) or 'break'. */
+  const classify = (text: string): 'join' | 'hold' | 'break' => {
+    const blank = text.trim() === '';
+    const afterBlank = blanks.length > 0;
+    if (blank && blanks.length >= MAX_HELD_BLANKS) return 'break';
+    switch (state) {
+      case 'none':
+        return 'break';
+      case 'pattern':
+        return settings.start?.test(text) ? 'break' : 'join';
+      case 'java':
+        return !blank && JAVA_CONT.test(text) ? 'join' : 'break';
+      case 'py-trace':
+        if (blank) return 'hold';
+        if (/^\s/.test(text)) return 'join';
+        if (afterBlank) return 'break';
+        state = 'py-ended';
+        return 'join';
+      case 'py-ended':
+        if (blank) return 'hold';
+        if (!PY_CHAIN.test(text)) return 'break';
+        state = 'py-chain';
+        return 'join';
+      case 'py-chain':
+        if (blank) return 'hold';
+        if (!PY_START.test(text)) return 'break';
+        state = 'py-trace';
+        return 'join';
+      case 'go':
+        if (blank) return 'hold';
+        return (afterBlank ? GO_AFTER_BLANK : GO_CONT).test(text) ? 'join' : 'break';
+    }
+  };
+
+  /** The grammar a fresh line opens, or 'none' when it stands alone. */
+  const opens = (text: string): State => {
+    if (mode === 'pattern') return 'pattern';
+    if (mode === 'off') return 'none';
+    if (PY_START.test(text)) return 'py-trace';
+    if (GO_START.test(text)) return 'go';
+    if (JAVA_START.test(text)) return 'java';
+    return 'none';
+  };
+
+  const push = (line: MergeInput<M>, now: number): MergedEvent<M>[] => {
+    const out: MergedEvent<M>[] = [];
+    const verdict = classify(line.text);
+    if (verdict === 'hold') {
+      blanks.push(line);
+    } else if (verdict === 'join') {
+      for (const blank of blanks) append(blank);
+      blanks = [];
+      append(line);
+    } else {
+      finish(out);
+      state = opens(line.text);
+      if (state === 'none') out.push(single(line));
+      else append(line);
+    }
+    // The line cap splits a long dump; the grammar state stays, so the rest
+    // of the dump continues in the next event instead of being scattered.
+    if (lines >= maxLines) take(out);
+    lastAt = now;
+    return out;
+  };
+
+  const held = (): boolean => lines > 0 || blanks.length > 0;
+
+  return {
+    push,
+    flushDue(now) {
+      const out: MergedEvent<M>[] = [];
+      if (held() && now - lastAt >= flushAfterMs) finish(out);
+      return out;
+    },
+    flushAll() {
+      const out: MergedEvent<M>[] = [];
+      finish(out);
+      return out;
+    },
+    nextDeadline() {
+      return held() ? lastAt + flushAfterMs : undefined;
+    },
+    pendingFirst() {
+      return lines > 0 ? firstMeta : blanks[0]?.meta;
+    },
+  };
+}

@@ -165,6 +165,12 @@ export const agentErrors = {
       'multiline start_pattern "{pattern}" cannot be used: {detail}. Give a JavaScript regular expression, or use mode: auto.',
     permanent: true,
   },
+  // ship
+  SHIP_UNREADABLE: {
+    code: 'SHIPLOG_ERR_SHIP_UNREADABLE',
+    message: 'cannot read {path}: {detail}. Check the path and its permissions; files before it were shipped.',
+    permanent: true,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type AgentErrorName = keyof typeof agentErrors;

@@ -17,7 +17,7 @@ export const MultilineSchema = Type.Object(
     max_lines: Type.Integer({ minimum: 1, default: 500 }),
     max_bytes: ByteSize('1MiB', 'A merged event is cut and flagged truncated past this size'),
   },
-  Strict,
+  { ...Strict, default: {} },
 );
 
 export const DockerSourceSchema = Type.Object(
@@ -34,7 +34,7 @@ export const DockerSourceSchema = Type.Object(
       description: 'Label keys (globs) copied into container.labels',
     }),
     max_line_bytes: ByteSize('1MiB', 'Reassembled partial lines are cut and flagged past this size'),
-    multiline: Opt(MultilineSchema),
+    multiline: MultilineSchema,
   },
   { ...Strict, default: {} },
 );
@@ -50,7 +50,7 @@ export const FileSourceSchema = Type.Object(
     timezone: Type.String({ default: 'local', description: 'Zone for timestamps that carry none (RFC 3164)' }),
     read_rotated_gz: Type.Boolean({ default: true }),
     max_line_bytes: ByteSize('1MiB', 'Lines are cut and flagged past this size'),
-    multiline: Opt(MultilineSchema),
+    multiline: MultilineSchema,
   },
   { ...Strict, default: {} },
 );

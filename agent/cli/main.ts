@@ -7,12 +7,24 @@ import { agentErrors } from '../errors.ts';
 import { notBuilt } from './not-built.ts';
 
 const commands: Record<string, CommandEntry> = {
-  agent: { summary: 'run the host agent: tail containers and syslog, ship or spool', load: notBuilt('agent') },
+  agent: {
+    summary: 'run the host agent: tail containers and syslog, ship or spool',
+    load: () => import('./commands/agent.ts'),
+  },
   dump: { summary: 'build a redacted, signed support bundle for the vendor', load: notBuilt('dump') },
   verify: { summary: "check a support bundle's checksums and signature", load: notBuilt('verify') },
-  redact: { summary: 'redact log text from stdin to stdout with the bundle rules', load: () => import('./commands/redact.ts') },
-  status: { summary: "show a running agent's sources, spool and sink health", load: () => import('./commands/status.ts') },
-  ship: { summary: 'read log files to their end into the configured sink, then exit', load: notBuilt('ship') },
+  redact: {
+    summary: 'redact log text from stdin to stdout with the bundle rules',
+    load: () => import('./commands/redact.ts'),
+  },
+  status: {
+    summary: "show a running agent's sources, spool and sink health",
+    load: () => import('./commands/status.ts'),
+  },
+  ship: {
+    summary: 'read log files to their end into the configured sink, then exit',
+    load: () => import('./commands/ship.ts'),
+  },
   keys: { summary: "show this host's bundle-signing key fingerprint", load: notBuilt('keys') },
 };
 

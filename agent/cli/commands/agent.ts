@@ -1,0 +1,83 @@
+// `shiplog agent [--config FILE]`: runs the host agent until SIGTERM/SIGINT.
+// SIGHUP re-reads the configuration: a bad one is reported and the agent keeps
+// running on the old one.
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { CliIO } from '../../../core/cli.ts';
+import { resolveDataDir } from '../../../core/data-dir.ts';
+import { type AgentConfig, loadAgentConfig, printableAgentConfig } from '../../config.ts';
+import { createLogger, type Logger } from '../../logger.ts';
+import { Agent } from '../../runtime/agent.ts';
+import { buildSources } from '../../runtime/sources.ts';
+
+const usage = `Usage: shiplog agent [--config FILE]
+
+Tails every Docker container and the host's syslog files. With
+elasticsearch.url (or SHIPLOG_ELASTICSEARCH_URL) set, ships there through a
+disk spool; otherwise keeps a bounded local spool for support bundles.
+Logs JSON on stdout. SIGTERM drains and checkpoints; SIGHUP reloads the
+configuration. See docs/configuration.md for every setting.
+
+  --config FILE  YAML configuration (default: embedded defaults)
+`;
+
+const stopDeadlineMs = 10_000;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(usage);
+    return 0;
+  }
+  let config = loadAgentConfig(values.config, io.env);
+  const logger = createLogger(config.log_level, io.stdout);
+  const dataDir = resolveDataDir(io.env, config.data_dir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  logger.debug({ config: printableAgentConfig(config) }, 'effective configuration');
+
+  let agent = await Agent.start({ config, dataDir, logger, buildSources });
+  let reloading: Promise<void> = Promise.resolve();
+
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      let next: Readonly<AgentConfig>;
+      try {
+        next = loadAgentConfig(values.config, io.env);
+      } catch (error) {
+        logger.error({ err: error }, 'configuration not reloaded: the agent keeps running on the previous one');
+        return;
+      }
+      logger.info('reloading configuration');
+      await agent.stop(stopDeadlineMs);
+      config = next;
+      agent = await Agent.start({ config, dataDir, logger, buildSources });
+    });
+  };
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.on('SIGHUP', reload);
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.off('SIGHUP', reload);
+  logger.info({ signal }, 'stopping: draining sources and saving checkpoints');
+  await reloading;
+  await withDeadline(agent.stop(stopDeadlineMs), stopDeadlineMs + 2000, logger);
+  return 0;
+}
+
+async function withDeadline(work: Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn('stop deadline passed; exiting with undelivered events left in the spool');
+      resolve();
+    }, ms);
+  });
+  await Promise.race([work, late]);
+  clearTimeout(timer);
+}

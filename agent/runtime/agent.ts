@@ -1,0 +1,172 @@
+// Assembles and runs the agent: checkpoint store, spool, sink, sources and the
+// status endpoint. Starts sinks before sources and stops sources before sinks,
+// so everything read is spooled and everything spooled gets its chance to ship.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseBytes } from '../../core/units.ts';
+import { toolVersion } from '../../core/version.ts';
+import { CheckpointStore } from '../checkpoint/store.ts';
+import type { AgentConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { Counters } from '../pipeline/counters.ts';
+import type { Component, EventWriter, StateStore, Telemetry } from '../pipeline/types.ts';
+import { ElasticsearchSink } from '../sinks/elasticsearch/sink.ts';
+import { Spool, SpoolEventWriter, spoolOptionsFromConfig } from '../spool/index.ts';
+import { type StatusServer, startStatusServer } from '../status/server.ts';
+import type { AgentStatus } from '../status/types.ts';
+import { SinkRunner } from './sink-runner.ts';
+import { spoolBatches } from './spool-batches.ts';
+
+/** What a source needs from the agent. */
+export interface SourceDeps {
+  config: Readonly<AgentConfig>;
+  writer: EventWriter;
+  state: StateStore;
+  telemetry: Telemetry;
+  hostName: string;
+  logger: Logger;
+}
+
+export interface NamedSource extends Component {
+  readonly name: string;
+  status?(): unknown;
+}
+
+export type SourceFactory = (deps: SourceDeps) => Promise<NamedSource[]>;
+
+export interface AgentOptions {
+  config: Readonly<AgentConfig>;
+  dataDir: string;
+  logger: Logger;
+  buildSources: SourceFactory;
+}
+
+export class Agent {
+  private readonly options: AgentOptions;
+  private readonly counters = new Counters();
+  private readonly startedAt = new Date();
+  private spool: Spool | undefined;
+  private sink: ElasticsearchSink | undefined;
+  private runner: SinkRunner | undefined;
+  private sources: NamedSource[] = [];
+  private server: StatusServer | undefined;
+  private stopped: Promise<void> | undefined;
+
+  private constructor(options: AgentOptions) {
+    this.options = options;
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const agent = new Agent(options);
+    try {
+      await agent.startAll();
+    } catch (error) {
+      await agent.stop(2000);
+      throw error;
+    }
+    return agent;
+  }
+
+  get statusAddress(): string | undefined {
+    return this.server?.address;
+  }
+
+  private async startAll(): Promise<void> {
+    const { config, dataDir, logger } = this.options;
+    const hostName = config.host_name ?? hostname();
+    const state = new CheckpointStore(join(dataDir, 'state'), {
+      onWarning: (warning) => logger.warn(warning, 'checkpoint unreadable; starting that source from its beginning'),
+    });
+    const es = config.elasticsearch;
+    this.spool = await Spool.open({
+      ...spoolOptionsFromConfig(config.spool, dataDir),
+      // With nowhere to deliver, the spool is the local history: it rotates instead of blocking.
+      mode: es ? 'queue' : 'ring',
+      readers: es ? ['elasticsearch'] : [],
+      telemetry: this.counters,
+      onWarning: (message) => logger.warn({ component: 'spool' }, message),
+    });
+    if (es) {
+      const sink = new ElasticsearchSink({
+        config: es,
+        dataDir,
+        telemetry: this.counters,
+        onError: (error) => logger.warn({ code: error.code }, error.message),
+      });
+      this.sink = sink;
+      this.runner = new SinkRunner({
+        source: spoolBatches(this.spool.reader('elasticsearch'), this.counters),
+        sink,
+        maxEvents: es.batch_events,
+        maxBytes: parseBytes(es.batch_bytes),
+        concurrency: es.concurrency,
+        onError: (error) =>
+          logger.error({ err: error }, 'delivery to Elasticsearch failed; it will be read again from the spool'),
+      });
+      await this.runner.start();
+    }
+    const writer = new SpoolEventWriter(this.spool);
+    this.sources = await this.options.buildSources({
+      config,
+      writer,
+      state,
+      telemetry: this.counters,
+      hostName,
+      logger,
+    });
+    for (const source of this.sources) await source.start();
+    if (config.status.enabled) this.server = await startStatusServer(config.status.listen, () => this.status());
+    logger.info(
+      {
+        sources: this.sources.map((s) => s.name),
+        elasticsearch: this.sink?.health().url ?? null,
+        data_dir: dataDir,
+        status: this.server?.address ?? null,
+      },
+      'shiplog agent started',
+    );
+  }
+
+  status(): AgentStatus {
+    const reasons: string[] = [];
+    const sinks: Record<string, unknown> = {};
+    if (this.sink) {
+      const health = this.sink.health();
+      sinks.elasticsearch = health;
+      if (health.state === 'retrying' && health.lastError) reasons.push(health.lastError.message);
+    }
+    const spool = this.spool?.stats();
+    if (spool?.blocked) reasons.push('the spool is full: sources are paused until the sink catches up');
+    return {
+      version: toolVersion,
+      pid: process.pid,
+      started_at: this.startedAt.toISOString(),
+      uptime_seconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      health: reasons.length === 0 ? 'ok' : 'degraded',
+      healthReasons: reasons,
+      data_dir: this.options.dataDir,
+      counters: this.counters.snapshot(),
+      sources: Object.fromEntries(this.sources.map((source) => [source.name, source.status?.() ?? 'running'])),
+      spool: spool as unknown as Record<string, unknown> | undefined,
+      sinks,
+    };
+  }
+
+  /** Sources first (they checkpoint what was spooled), then the sink, then the spool. Idempotent. */
+  stop(deadlineMs = 10_000): Promise<void> {
+    this.stopped ??= this.stopAll(deadlineMs);
+    return this.stopped;
+  }
+
+  private async stopAll(deadlineMs: number): Promise<void> {
+    const { logger } = this.options;
+    const deadline = Date.now() + deadlineMs;
+    const remaining = () => Math.max(100, deadline - Date.now());
+    await Promise.allSettled(this.sources.map((source) => source.stop(remaining())));
+    await this.runner?.stop(remaining());
+    await this.sink?.close().catch(() => {});
+    await this.spool?.close();
+    await this.server?.close();
+    logger.info({ counters: this.counters.snapshot() }, 'shiplog agent stopped');
+  }
+}

@@ -1,0 +1,54 @@
+// Which sources the agent runs. On embedded defaults: the Docker engine when
+// its socket is there (or DOCKER_HOST / sources.docker.host names one), and
+// the standard syslog files (the file source waits for absent ones to appear).
+import { existsSync } from 'node:fs';
+import { DockerLogsSource, dockerClient } from '../sources/docker_logs/index.ts';
+import { FileSource } from '../sources/file/index.ts';
+import type { NamedSource, SourceDeps } from './agent.ts';
+
+const defaultSocket = '/var/run/docker.sock';
+
+export async function buildSources(deps: SourceDeps): Promise<NamedSource[]> {
+  const { config, writer, state, telemetry, hostName, logger } = deps;
+  const sources: NamedSource[] = [];
+  const docker = config.sources.docker;
+  if (docker.enabled) {
+    const explicit = docker.host ?? process.env.DOCKER_HOST;
+    if (explicit || existsSync(defaultSocket)) {
+      const source = new DockerLogsSource({
+        docker: dockerClient(docker.host),
+        writer,
+        state,
+        telemetry,
+        config: docker,
+        hostName,
+        onEvent: (notice) => logger.info({ component: 'docker_logs', ...notice }, 'docker_logs'),
+      });
+      sources.push(named('docker_logs', source));
+    } else {
+      logger.info(`no Docker engine at ${defaultSocket} and DOCKER_HOST is unset: the docker_logs source is off`);
+    }
+  }
+  const files = config.sources.files;
+  if (files.enabled && files.paths.length > 0) {
+    const source = new FileSource({
+      writer,
+      state,
+      telemetry,
+      config: files,
+      hostName,
+      options: { onError: (error) => logger.warn({ component: 'file', code: error.code }, error.message) },
+    });
+    sources.push(named('file', source));
+  }
+  return sources;
+}
+
+function named(name: string, source: DockerLogsSource | FileSource): NamedSource {
+  return {
+    name,
+    start: () => source.start(),
+    stop: (deadlineMs) => source.stop(deadlineMs),
+    status: () => source.status(),
+  };
+}

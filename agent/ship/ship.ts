@@ -1,0 +1,160 @@
+// `shiplog ship`: reads whole files (plain or .gz) through the same reader,
+// syslog parser and multiline merge as the file source, and writes the events
+// to a writer that acknowledges delivery (Elasticsearch or the spool). For
+// backfilling old logs, and for the benchmark. Ids come from the file's
+// identity and each line's offset, so shipping a file twice stores it once.
+import { open, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseBytes } from '../../core/units.ts';
+import { createSyslogParser } from '../parsers/syslog.ts';
+import type { EventWriter, LogEvent } from '../pipeline/types.ts';
+import type { FileCheckpoint } from '../sources/file/checkpoint.ts';
+import { type LineMeta, lineEvent } from '../sources/file/events.ts';
+import { fingerprintOf, identityKey, readGzipHead, readHead } from '../sources/file/identity.ts';
+import { StreamMerge } from '../sources/file/merging.ts';
+import type { FileSourceConfig } from '../sources/file/options.ts';
+import { type ChunkReader, GzipReader, type LineRecord, LineSplitter, PlainReader } from '../sources/file/reader.ts';
+import type { Cursor } from '../sources/file/tracker.ts';
+
+export interface ShipOptions {
+  writer: EventWriter;
+  config: FileSourceConfig;
+  hostName?: string;
+  batchEvents?: number;
+  batchBytes?: number;
+  /** Batches written but not yet acknowledged, at most. */
+  inFlight?: number;
+}
+
+export interface ShipSummary {
+  files: number;
+  lines: number;
+  events: number;
+  bytes: number;
+}
+
+const GZIP_MAGIC = 0x1f8b;
+
+export async function shipFiles(paths: readonly string[], options: ShipOptions): Promise<ShipSummary> {
+  const summary: ShipSummary = { files: 0, lines: 0, events: 0, bytes: 0 };
+  const batcher = new Batcher(options);
+  for (const path of paths) {
+    await shipFile(path, options, batcher, summary);
+    summary.files++;
+  }
+  await batcher.drain();
+  summary.events = batcher.written;
+  return summary;
+}
+
+async function shipFile(path: string, options: ShipOptions, batcher: Batcher, summary: ShipSummary): Promise<void> {
+  const hostName = options.hostName ?? hostname();
+  const handle = await open(path, 'r');
+  const info = await stat(path);
+  let reader: ChunkReader | undefined;
+  try {
+    const head = await readHead(handle);
+    const gzip = head.length >= 2 && head.readUInt16BE(0) === GZIP_MAGIC;
+    const fingerprint = fingerprintOf(gzip ? await readGzipHead(path) : head);
+    const key = fingerprint ? identityKey(info.dev, info.ino, fingerprint) : `${info.dev}:${info.ino}:empty`;
+    reader = gzip ? new GzipReader(path) : new PlainReader(handle, 256 * 1024);
+    const splitter = new LineSplitter(parseBytes(options.config.max_line_bytes));
+    const entry: FileCheckpoint = {
+      key,
+      dev: info.dev,
+      ino: info.ino,
+      fpLength: fingerprint?.length ?? 0,
+      fpHash: fingerprint?.hash ?? '',
+      offset: 0,
+      skipping: false,
+      complete: false,
+      path,
+      seenAt: Date.now(),
+    };
+    const cursor: Cursor = { entry, path, splitter, readEnd: 0, readSkipping: false, finished: false };
+    const parse = createSyslogParser({ timezone: options.config.timezone });
+    const multiline = options.config.multiline;
+    const merge = multiline.mode === 'off' ? undefined : new StreamMerge(multiline, hostName);
+    const records: LineRecord[] = [];
+    const events: LogEvent[] = [];
+    const handOut = async (now: number) => {
+      for (const record of records) {
+        const meta: LineMeta = { cursor, record, parsed: parse(record.text, now) };
+        if (merge) merge.push(meta, now, events);
+        else events.push(lineEvent(hostName, meta));
+      }
+      summary.lines += records.length;
+      records.length = 0;
+      await batcher.add(events);
+      events.length = 0;
+    };
+    for (let position = 0; ; ) {
+      const chunk = await reader.read(position);
+      if (!chunk) break;
+      position += chunk.length;
+      summary.bytes += chunk.length;
+      splitter.push(chunk, records);
+      await handOut(Date.now());
+    }
+    splitter.finish(records);
+    await handOut(Date.now());
+    merge?.flushAll(events);
+    await batcher.add(events);
+  } finally {
+    await reader?.close();
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Collects events into batches and keeps a few writes in flight. */
+class Batcher {
+  readonly #writer: EventWriter;
+  readonly #maxEvents: number;
+  readonly #maxBytes: number;
+  readonly #maxInFlight: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  #batch: LogEvent[] = [];
+  #bytes = 0;
+  #failure: unknown;
+  written = 0;
+
+  constructor(options: ShipOptions) {
+    this.#writer = options.writer;
+    this.#maxEvents = options.batchEvents ?? 2000;
+    this.#maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
+    this.#maxInFlight = options.inFlight ?? 4;
+  }
+
+  async add(events: readonly LogEvent[]): Promise<void> {
+    for (const event of events) {
+      this.#batch.push(event);
+      this.#bytes += event.message.length + 200;
+      if (this.#batch.length >= this.#maxEvents || this.#bytes >= this.#maxBytes) await this.#flush();
+    }
+  }
+
+  async drain(): Promise<void> {
+    await this.#flush();
+    await Promise.all(this.#inFlight);
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#bytes = 0;
+    const write = this.#writer.write(batch).then(
+      () => {
+        this.written += batch.length;
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+      },
+    );
+    this.#inFlight.add(write);
+    void write.finally(() => this.#inFlight.delete(write));
+    if (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
+  }
+}

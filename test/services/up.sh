@@ -179,8 +179,13 @@ up_elasticsearch() {
   fi
 
   # Own config dir per instance, so the cached tree stays pristine and
-  # several ports can run side by side. Fresh data on every start.
-  rm -rf "$ES_DIR"
+  # several ports can run side by side. Fresh data on every start, unless
+  # SHIPLOG_TEST_ES_KEEP_DATA is set (a test that restarts its own node).
+  if [[ -n ${SHIPLOG_TEST_ES_KEEP_DATA:-} && -d $ES_DIR/data ]]; then
+    rm -rf "$ES_DIR/config"
+  else
+    rm -rf "$ES_DIR"
+  fi
   mkdir -p "$ES_DIR/data" "$ES_DIR/logs"
   cp -r "$home/config" "$ES_DIR/config"
   cat >"$ES_DIR/config/elasticsearch.yml" <<EOF

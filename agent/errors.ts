@@ -85,6 +85,12 @@ export const agentErrors = {
     permanent: true,
   },
   // agent runtime
+  DATA_DIR_UNUSABLE: {
+    code: 'SHIPLOG_ERR_DATA_DIR_UNUSABLE',
+    message:
+      'cannot use the data directory {path}: {detail}. Run as a user who may write there, or set SHIPLOG_DATA_DIR to another directory.',
+    permanent: true,
+  },
   AGENT_NOT_RUNNING: {
     code: 'SHIPLOG_ERR_AGENT_NOT_RUNNING',
     message:

@@ -1,11 +1,10 @@
 // `shiplog agent [--config FILE]`: runs the host agent until SIGTERM/SIGINT.
 // SIGHUP re-reads the configuration: a bad one is reported and the agent keeps
 // running on the old one.
-import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../../../core/cli.ts';
-import { resolveDataDir } from '../../../core/data-dir.ts';
 import { type AgentConfig, loadAgentConfig, printableAgentConfig } from '../../config.ts';
+import { prepareDataDir } from '../../data-dir.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import { Agent } from '../../runtime/agent.ts';
 import { buildSources } from '../../runtime/sources.ts';
@@ -35,8 +34,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   let config = loadAgentConfig(values.config, io.env);
   const logger = createLogger(config.log_level, io.stdout);
-  const dataDir = resolveDataDir(io.env, config.data_dir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = prepareDataDir(io.env, config.data_dir);
   logger.debug({ config: printableAgentConfig(config) }, 'effective configuration');
 
   let agent = await Agent.start({ config, dataDir, logger, buildSources });

@@ -1,13 +1,12 @@
 // `shiplog ship [--config FILE] PATH...`: reads files to their end into the
 // configured sink (Elasticsearch when set, else the local spool), waits for
 // every event to be acknowledged, prints one line and exits.
-import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../../../core/cli.ts';
 import { CodedError } from '../../../core/coded-error.ts';
-import { resolveDataDir } from '../../../core/data-dir.ts';
 import { formatBytes } from '../../../core/units.ts';
 import { loadAgentConfig } from '../../config.ts';
+import { prepareDataDir } from '../../data-dir.ts';
 import { agentErrors } from '../../errors.ts';
 import { Counters } from '../../pipeline/counters.ts';
 import type { EventWriter } from '../../pipeline/types.ts';
@@ -39,8 +38,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (positionals.length === 0)
     throw new CodedError(agentErrors.USAGE, { detail: 'shiplog ship needs at least one file' });
   const config = loadAgentConfig(values.config, io.env);
-  const dataDir = resolveDataDir(io.env, config.data_dir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = prepareDataDir(io.env, config.data_dir);
   const counters = new Counters();
   const started = process.hrtime.bigint();
   const warn = (error: CodedError) => io.stderr.write(`shiplog: ${error.message} [${error.code}]\n`);

@@ -1,0 +1,65 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCommand, shiplog } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const lines = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `Nov 25 03:12:${String(i % 60).padStart(2, '0')} app-01 payments[42]: settled ${i}`,
+  ).join('\n');
+
+describe('shiplog ship into the local spool', () => {
+  it('reads plain and .gz files to their end and says so in one line', async () => {
+    const dir = tempDir('shiplog-ship-');
+    writeFileSync(join(dir, 'messages'), `${lines(300)}\n`);
+    writeFileSync(join(dir, 'messages.1.gz'), gzipSync(`${lines(200)}\n`));
+    const result = await shiplog(['ship', join(dir, 'messages'), join(dir, 'messages.1.gz')], {
+      env: { SHIPLOG_DATA_DIR: join(dir, 'data') },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^shipped 500 lines as 500 events \(.*\) from 2 file\(s\) to the local spool/);
+  });
+
+  it('refuses a missing file with a stable code and advice', async () => {
+    const dir = tempDir('shiplog-ship-');
+    const result = await shiplog(['ship', join(dir, 'absent.log')], { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_SHIP_UNREADABLE]');
+    expect(result.stderr).toContain('ENOENT');
+  });
+
+  it('refuses a file it may not read, as an unprivileged user would meet it', async () => {
+    const dir = tempDir('shiplog-ship-');
+    const file = join(dir, 'secure');
+    writeFileSync(file, `${lines(3)}\n`);
+    chmodSync(file, 0o000);
+    const command = [join(repoRoot, 'node_modules/.bin/node'), join(repoRoot, 'bin/shiplog.js'), 'ship', file];
+    // Root reads anything through CAP_DAC_OVERRIDE: drop every capability,
+    // so permissions apply as they do to on-site IT without sudo.
+    const [program, ...args] =
+      process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-all', '--', ...command] : command;
+    const result = await runCommand(program as string, args, { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_SHIP_UNREADABLE]');
+    expect(result.stderr).toContain('EACCES');
+  });
+
+  it('says which data directory it cannot use and how to choose another', async () => {
+    const dir = tempDir('shiplog-ship-');
+    writeFileSync(join(dir, 'messages'), `${lines(1)}\n`);
+    const result = await shiplog(['ship', join(dir, 'messages')], { env: { SHIPLOG_DATA_DIR: '/etc/hostname/shiplog' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_DATA_DIR_UNUSABLE]');
+    expect(result.stderr).toContain('SHIPLOG_DATA_DIR');
+  });
+
+  it('exits 2 with usage advice when given no file', async () => {
+    const result = await shiplog(['ship']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('needs at least one file');
+  });
+});

@@ -43,7 +43,8 @@ describe('shiplog-collector command line', () => {
   it('lists its commands with --help', async () => {
     const result = await shiplogCollector(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['serve', 'ingest', 'token']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'ingest', 'token'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it('says plainly that a command is not built yet, and fails', async () => {

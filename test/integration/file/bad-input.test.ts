@@ -1,7 +1,7 @@
 // Bad input on real files: a 100 MB line without a newline, a line that is
 // not UTF-8, a path that cannot be read. Each gives a flagged event or a
 // clear error; none crashes the source or grows its memory with the input.
-import { appendFile, chmod, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

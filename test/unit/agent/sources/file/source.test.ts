@@ -1,7 +1,7 @@
 // The file source over real files in a temporary directory, with an
 // in-memory writer and state store standing in for the spool and the
 // checkpoint store. Rotation with a real rsyslogd is in test/integration/file.
-import { appendFile, chmod, mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -40,7 +40,8 @@ export interface ContainerCheckpoint {
   readonly stderr?: StreamMark;
 }
 
-interface Mark {
+/** A stream's last line: its stamp, and how many lines of the stream carried it. */
+export interface Mark {
   readonly stamp: Stamp;
   readonly n: number;
 }
@@ -70,6 +71,17 @@ export class Cursor {
     const mark = this.#marks[stream];
     this.#marks[stream] = { stamp, n: mark && mark.stamp.text === stamp.text ? mark.n + 1 : 1 };
     if (this.#newest === undefined || stamp.ns > this.#newest) this.#newest = stamp.ns;
+  }
+
+  /** The stream's mark, if any of its lines is covered. */
+  mark(stream: StreamName): Mark | undefined {
+    return this.#marks[stream];
+  }
+
+  /** Moves a stream's mark to one taken from another cursor over the same lines (multiline merge). */
+  setMark(stream: StreamName, mark: Mark): void {
+    this.#marks[stream] = mark;
+    if (this.#newest === undefined || mark.stamp.ns > this.#newest) this.#newest = mark.stamp.ns;
   }
 
   clone(): Cursor {

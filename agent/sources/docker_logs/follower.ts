@@ -9,18 +9,21 @@
 //   (drain to EOF); the follower then waits for a start event. A broken
 //   stream is reopened from the last line handed on, after a backoff that a
 //   reconnect of discovery cuts short.
+// - Multiline merge (merging.ts), unless off: lines it holds are neither
+//   handed on nor covered by the cursor, and count for the resume point; it
+//   flushes on its timer, when the container's stream is drained, and on stop.
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { CodedError } from '../../../core/coded-error.ts';
-import type { LogEvent } from '../../../schemas/log-event.ts';
+import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import { agentErrors } from '../../errors.ts';
-import { eventId } from '../../pipeline/event-id.ts';
 import type { EventWriter, Telemetry } from '../../pipeline/types.ts';
 import { backoff, type RetryPacing } from './backoff.ts';
 import { type ContainerCheckpoint, Cursor, earlier, SeqCounter, type Skipper, sinceToNs } from './checkpoint.ts';
 import { LogDecoder } from './decoder.ts';
 import { InflightWindow, type WindowLimits } from './inflight.ts';
 import { formatSince, type StreamName } from './lines.ts';
+import { ContainerMerge, containerEvent, earliest, type OutLine, singleLine } from './merging.ts';
 import type { ContainerMetadata } from './metadata.ts';
 import type { NoticeListener } from './notices.ts';
 import type { Line } from './partials.ts';
@@ -48,6 +51,8 @@ export interface FollowerOptions {
   readonly telemetry: Telemetry;
   readonly hostName: string;
   readonly maxLineBytes: number;
+  /** Multiline merge settings; absent: every line is its own event. */
+  readonly multiline?: MultilineConfig;
   /** The container's current metadata (it changes on rename). */
   readonly metadata: () => ContainerMetadata;
   /** Where a previous run stopped; absent: read the whole log. */
@@ -97,6 +102,8 @@ export class ContainerFollower {
   #stoppedRun: string | undefined;
   #loop: Promise<void> | undefined;
   #lines = 0;
+  /** Multiline merge (absent when off): its held lines are neither in #received nor acknowledged. */
+  readonly #merge: ContainerMerge | undefined;
 
   constructor(options: FollowerOptions) {
     this.id = options.id;
@@ -108,6 +115,7 @@ export class ContainerFollower {
     this.#floor = options.checkpoint ? sinceToNs(options.checkpoint.since) : undefined;
     this.#skipper = this.#received.skipper();
     this.#decoder = new LogDecoder(options.maxLineBytes);
+    this.#merge = options.multiline ? new ContainerMerge(options.multiline, () => this.#flushDue()) : undefined;
     this.#window = new InflightWindow(options.writer, this.#writeAbort.signal, this.#limits, {
       acknowledged: (cursor) => this.#acknowledged(cursor),
       failed: (error) => this.#failed(error),
@@ -148,6 +156,9 @@ export class ContainerFollower {
     this.#onWake?.();
     this.#window.release();
     await this.#loop;
+    // What multiline merge holds goes out now, then the checkpoint follows its acknowledgement.
+    this.#merge?.close();
+    this.#flushAll();
     this.#send();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -235,6 +246,7 @@ export class ContainerFollower {
       attempt = 0;
       this.#drained = true;
       this.#handOn(this.#decoder.flush());
+      this.#flushAll();
       this.#send();
       this.#drainedNotice(liveness.state === 'stopped' || this.#stoppedRun !== undefined);
       if (liveness.state === 'gone') break;
@@ -248,6 +260,7 @@ export class ContainerFollower {
       // and what was handed on still gets acknowledged.
       this.#state = 'gone';
       this.#handOn(this.#decoder.flush());
+      this.#flushAll();
       this.#send();
       await this.#window.settled();
     }
@@ -257,9 +270,10 @@ export class ContainerFollower {
   async #readOnce(): Promise<boolean> {
     this.#woken = false;
     this.#state = 'connecting';
-    // Early enough for every line not yet handed on, a pending partial line included.
-    const since = earlier(this.#received.resumeAt(this.#decoder.pending(), this.#decoder.streams), this.#floor);
+    // Early enough for every line not yet handed on, a pending partial line and held lines included.
+    const since = earlier(this.#received.resumeAt(this.#notHandedOn(), this.#decoder.streams), this.#floor);
     this.#decoder = new LogDecoder(this.#o.maxLineBytes);
+    this.#merge?.reset(this.#received);
     this.#seq = new SeqCounter();
     this.#skipper = this.#received.skipper();
     const connection = new AbortController();
@@ -298,7 +312,7 @@ export class ContainerFollower {
         if (this.#window.failed) return read;
         // Full batches went out as they filled; the rest goes when nothing more is buffered.
         if (stream.readableLength === 0) this.#send();
-        await this.#window.room();
+        await this.#room();
         if (this.#stopping) return read;
       }
     } finally {
@@ -313,31 +327,52 @@ export class ContainerFollower {
   }
 
   #handOn(lines: readonly Line[]): void {
+    const merge = this.#merge;
     for (const line of lines) {
       const seq = this.#seq.next(line.stamp);
       if (this.#skipper.skip(line.stream, line.stamp)) continue;
-      this.#received.advance(line.stream, line.stamp);
-      this.#lines++;
-      if (this.#window.add(this.#event(line, seq), line.stream, line.stamp.ns, line.bytes.length)) this.#send();
+      if (merge) {
+        for (const out of merge.push(line, seq, Date.now())) this.#add(out);
+      } else {
+        this.#received.advance(line.stream, line.stamp);
+        this.#add(singleLine(line, seq));
+      }
     }
+    merge?.arm();
   }
 
-  #event(line: Line, seq: number): LogEvent {
-    const meta = this.#o.metadata();
-    const origin = { source: 'docker' as const, key: this.id, position: line.stamp.text, seq };
-    const event: LogEvent = {
-      '@timestamp': line.stamp.text,
-      message: line.bytes.toString('utf8'),
-      event: { dataset: 'docker.container_logs' },
-      log: { stream: line.stream },
-      host: { name: this.#o.hostName },
-      container: meta.container,
-      shiplog: { id: eventId(this.#o.hostName, origin, line.stream), origin },
-    };
-    if (meta.service) event.service = meta.service;
-    if (line.partial) event.shiplog.partial = true;
-    if (line.truncated) event.shiplog.truncated = true;
-    return event;
+  /** Hands a line (or merged lines) to the window; the cursor then covers it. */
+  #add(out: OutLine): void {
+    const { first, last } = out;
+    if (this.#merge) this.#received.setMark(last.stream, last.mark);
+    this.#lines += out.lineCount;
+    const event = containerEvent(
+      { hostName: this.#o.hostName, containerId: this.id, metadata: this.#o.metadata() },
+      out,
+    );
+    if (this.#window.add(event, first.stream, first.stamp.ns, out.bytes)) this.#send();
+  }
+
+  /** The flush timer of multiline merge: what waited flush_after goes out. */
+  #flushDue(): void {
+    const merge = this.#merge;
+    if (!merge || this.#stopping || this.#window.failed) return;
+    for (const out of merge.flushDue(Date.now())) this.#add(out);
+    this.#send();
+    merge.arm();
+  }
+
+  #flushAll(): void {
+    if (this.#window.failed) return;
+    for (const out of this.#merge?.flushAll() ?? []) this.#add(out);
+  }
+
+  /** Backpressure; meanwhile a held trace is not flushed by time (its rest may wait in the socket). */
+  async #room(): Promise<void> {
+    if (!this.#window.full) return;
+    this.#merge?.pause();
+    await this.#window.room();
+    this.#merge?.resume(Date.now());
   }
 
   #send(): void {
@@ -346,7 +381,10 @@ export class ContainerFollower {
 
   #acknowledged(cursor: Cursor): void {
     this.#acked = cursor;
-    const since = earlier(cursor.resumeAt(this.#unacknowledged(), this.#decoder.streams), this.#floor);
+    const since = earlier(
+      cursor.resumeAt(this.#notHandedOn(this.#window.unacknowledged()), this.#decoder.streams),
+      this.#floor,
+    );
     if (since !== undefined) this.#o.onCheckpoint(cursor.checkpoint(since));
   }
 
@@ -356,18 +394,18 @@ export class ContainerFollower {
     this.#onWake?.();
   }
 
-  /** Per stream, the stamp of the first line that is handed on or pending but not acknowledged. */
-  #unacknowledged(): Partial<Record<StreamName, bigint>> {
-    const sent = this.#window.unacknowledged();
-    const pending = this.#decoder.pending();
-    return { stdout: earlier(sent.stdout, pending.stdout), stderr: earlier(sent.stderr, pending.stderr) };
+  /** Per stream, the stamp of the first line pending in the decoder or held by multiline merge (or in `also`). */
+  #notHandedOn(also: Partial<Record<StreamName, bigint>> = {}): Partial<Record<StreamName, bigint>> {
+    return earliest(also, this.#decoder.pending(), this.#merge?.pending() ?? {});
   }
 
   /** After a rejected write: forget what was handed on after the last acknowledgement and read it again. */
   #rewind(): void {
-    this.#floor = earlier(this.#floor, this.#acked.resumeAt(this.#unacknowledged(), this.#decoder.streams));
+    const unfinished = this.#notHandedOn(this.#window.unacknowledged());
+    this.#floor = earlier(this.#floor, this.#acked.resumeAt(unfinished, this.#decoder.streams));
     this.#window.reset();
     this.#received = this.#acked.clone();
+    this.#merge?.reset(this.#received);
   }
 
   #engineMessage(message: string): void {

@@ -85,12 +85,17 @@ export class InflightWindow {
     );
   }
 
-  /** Waits while the window is full; returns at once after a failure or release(). */
-  async room(): Promise<void> {
-    while (
+  /** room() would wait. */
+  get full(): boolean {
+    return (
       !this.#failure &&
       (this.#batches.length >= this.#limits.inflightBatches || this.#bytes >= this.#limits.inflightBytes)
-    ) {
+    );
+  }
+
+  /** Waits while the window is full; returns at once after a failure or release(). */
+  async room(): Promise<void> {
+    while (this.full) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }

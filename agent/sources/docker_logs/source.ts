@@ -3,7 +3,7 @@
 // state record ("docker_logs") that maps container ids to checkpoints.
 import type Dockerode from 'dockerode';
 import { parseBytes } from '../../../core/units.ts';
-import type { AgentConfig } from '../../../schemas/agent-config.ts';
+import type { AgentConfig, MultilineConfig } from '../../../schemas/agent-config.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../../pipeline/types.ts';
 import type { ContainerCheckpoint } from './checkpoint.ts';
 import { type ContainerEvent, Discovery } from './discovery.ts';
@@ -14,6 +14,7 @@ import {
   type FollowerLimits,
   type FollowerState,
 } from './follower.ts';
+import { mergeConfig } from './merging.ts';
 import { type ContainerMetadata, globMatcher, MetadataBuilder } from './metadata.ts';
 import type { NoticeListener } from './notices.ts';
 import { SavedPositions } from './positions.ts';
@@ -73,6 +74,7 @@ export class DockerLogsSource implements Component {
   readonly #deps: DockerLogsSourceDeps;
   readonly #tuning: DockerSourceTuning;
   readonly #maxLineBytes: number;
+  readonly #multiline: MultilineConfig | undefined;
   readonly #metadata: MetadataBuilder;
   readonly #selected: (meta: ContainerMetadata) => boolean;
   readonly #slot: () => Promise<() => void>;
@@ -88,6 +90,8 @@ export class DockerLogsSource implements Component {
     this.#deps = deps;
     this.#tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.#maxLineBytes = parseBytes(deps.config.max_line_bytes);
+    // Compiled now, so a bad start_pattern fails at start-up.
+    this.#multiline = mergeConfig(deps.config.multiline);
     this.#metadata = new MetadataBuilder(deps.config.labels);
     this.#selected = selection(deps.config.include, deps.config.exclude);
     this.#slot = semaphore(this.#tuning.catchUpConcurrency);
@@ -237,6 +241,7 @@ export class DockerLogsSource implements Component {
       slot: this.#slot,
       limits: this.#tuning,
       ...(checkpoint ? { checkpoint } : {}),
+      ...(this.#multiline ? { multiline: this.#multiline } : {}),
     });
     tracked.follower.start();
     this.#gauges();

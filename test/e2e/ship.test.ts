@@ -51,7 +51,9 @@ describe('shiplog ship into the local spool', () => {
   it('says which data directory it cannot use and how to choose another', async () => {
     const dir = tempDir('shiplog-ship-');
     writeFileSync(join(dir, 'messages'), `${lines(1)}\n`);
-    const result = await shiplog(['ship', join(dir, 'messages')], { env: { SHIPLOG_DATA_DIR: '/etc/hostname/shiplog' } });
+    const result = await shiplog(['ship', join(dir, 'messages')], {
+      env: { SHIPLOG_DATA_DIR: '/etc/hostname/shiplog' },
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('[SHIPLOG_ERR_DATA_DIR_UNUSABLE]');
     expect(result.stderr).toContain('SHIPLOG_DATA_DIR');

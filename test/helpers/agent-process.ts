@@ -12,9 +12,9 @@ export interface AgentProcess {
   kill(signal: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startAgentProcess(env: NodeJS.ProcessEnv, logFile: string): AgentProcess {
+export function startAgentProcess(env: NodeJS.ProcessEnv, logFile: string, args: string[] = []): AgentProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'bin/shiplog.js'), 'agent'], {
+  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [join(repoRoot, 'bin/shiplog.js'), 'agent', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,68 @@
+// `shiplog agent` as an operator runs it: status, reload on SIGHUP, clean stop
+// on SIGTERM, and advice instead of a stack trace for a bad configuration.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startAgentProcess } from '../helpers/agent-process.ts';
+import { shiplog } from '../helpers/cli.ts';
+import { freePort } from '../helpers/rsyslog.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+describe('shiplog agent as a process', () => {
+  it('reports its sources through shiplog status, reloads on SIGHUP, keeps running on a bad reload, stops on SIGTERM', async () => {
+    const dir = tempDir('shiplog-agent-e2e-');
+    const messages = join(dir, 'messages');
+    writeFileSync(messages, 'Nov 25 03:12:45 app-01 payments[42]: started\n');
+    const port = await freePort('tcp');
+    const config = join(dir, 'agent.yml');
+    const good = `sources:\n  docker:\n    enabled: false\n  files:\n    paths: [${messages}]\nstatus:\n  listen: 127.0.0.1:${port}\n`;
+    writeFileSync(config, good);
+    const env = { SHIPLOG_DATA_DIR: join(dir, 'data') };
+    const log = join(dir, 'agent.log');
+    const agent = startAgentProcess(env, log, ['--config', config]);
+    try {
+      const statusEnv = { ...env, SHIPLOG_STATUS_LISTEN: `127.0.0.1:${port}` };
+      const status = async () => shiplog(['status', '--json'], { env: statusEnv });
+      await expect.poll(async () => (await status()).code, { timeout: 20_000 }).toBe(0);
+      appendFileSync(messages, 'Nov 25 03:12:46 app-01 payments[42]: settled 1\n');
+      await expect
+        .poll(async () => JSON.parse((await status()).stdout).counters.spool?.received ?? 0, { timeout: 20_000 })
+        .toBe(2);
+      const human = await shiplog(['status', '--config', config], { env });
+      expect(human.stdout).toMatch(/^shiplog agent .*health ok/);
+      expect(human.stdout).toContain(messages);
+
+      writeFileSync(config, `${good}spool:\n  fsync: sometimes\n`);
+      agent.child.kill('SIGHUP');
+      await expect.poll(() => readFileSync(log, 'utf8'), { timeout: 10_000 }).toContain('configuration not reloaded');
+      expect((await status()).code).toBe(0);
+
+      writeFileSync(config, `${good}log_level: debug\n`);
+      agent.child.kill('SIGHUP');
+      await expect.poll(() => readFileSync(log, 'utf8'), { timeout: 10_000 }).toContain('reloading configuration');
+      await expect.poll(async () => (await status()).code, { timeout: 20_000 }).toBe(0);
+    } finally {
+      expect(await agent.kill('SIGTERM')).toBe(0);
+    }
+    expect(readFileSync(log, 'utf8')).toContain('shiplog agent stopped');
+  });
+
+  it('refuses a misspelt setting with the key and the file named, and no stack trace', async () => {
+    const dir = tempDir('shiplog-agent-e2e-');
+    const config = join(dir, 'agent.yml');
+    writeFileSync(config, 'spool:\n  max_byte: 1GiB\n');
+    const result = await shiplog(['agent', '--config', config], { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"spool.max_byte" unknown key');
+    expect(result.stderr).toContain(config);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_CONFIG_INVALID]');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says plainly when no agent is running', async () => {
+    const port = await freePort('tcp');
+    const result = await shiplog(['status'], { env: { SHIPLOG_STATUS_LISTEN: `127.0.0.1:${port}` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_AGENT_NOT_RUNNING]');
+  });
+});

@@ -177,6 +177,104 @@ export const agentErrors = {
     message: 'cannot read {path}: {detail}. Check the path and its permissions; files before it were shipped.',
     permanent: true,
   },
+  // bundle collectors
+  COLLECTOR_TIMEOUT: {
+    code: 'SHIPLOG_ERR_COLLECTOR_TIMEOUT',
+    message:
+      'the {collector} collector did not finish within {timeout_ms} ms and was abandoned; the bundle holds what the other collectors found. Run "shiplog dump" again if this part is needed.',
+    permanent: false,
+  },
+  COLLECTOR_FAILED: {
+    code: 'SHIPLOG_ERR_COLLECTOR_FAILED',
+    message: 'the {collector} collector failed: {detail}. The bundle holds what the other collectors found.',
+    permanent: false,
+  },
+  COLLECTOR_SKIPPED: {
+    code: 'SHIPLOG_ERR_COLLECTOR_SKIPPED',
+    message: 'the {collector} collector was skipped: {detail}.',
+    permanent: true,
+  },
+  // bundle
+  BUNDLE_SIGNING_KEY: {
+    code: 'SHIPLOG_ERR_BUNDLE_SIGNING_KEY',
+    message:
+      'cannot use the bundle-signing key {path}: {detail}. Check the permissions of the data directory; delete the key files only if this host has never sent a bundle, as the vendor trusts this key.',
+    permanent: true,
+  },
+  BUNDLE_RECIPIENT: {
+    code: 'SHIPLOG_ERR_BUNDLE_RECIPIENT',
+    message:
+      'the bundle recipient "{recipient}" is not an age public key ({detail}). Use the "age1..." key the vendor gave you (bundle.recipient or --recipient).',
+    permanent: true,
+  },
+  BUNDLE_WRITE: {
+    code: 'SHIPLOG_ERR_BUNDLE_WRITE',
+    message:
+      'cannot write the bundle {path}: {detail}. Check free disk space and permissions; no partial bundle was left.',
+    permanent: true,
+  },
+  BUNDLE_UNREADABLE: {
+    code: 'SHIPLOG_ERR_BUNDLE_UNREADABLE',
+    message: 'cannot read {path}: {detail}. Check the path and its permissions.',
+    permanent: true,
+  },
+  BUNDLE_NOT_A_BUNDLE: {
+    code: 'SHIPLOG_ERR_BUNDLE_NOT_A_BUNDLE',
+    message: '{path} is not a shiplog support bundle: {detail}.',
+    permanent: true,
+  },
+  BUNDLE_DECRYPT: {
+    code: 'SHIPLOG_ERR_BUNDLE_DECRYPT',
+    message: 'cannot decrypt {path}: {detail}.',
+    permanent: true,
+  },
+  BUNDLE_TRUNCATED: {
+    code: 'SHIPLOG_ERR_BUNDLE_TRUNCATED',
+    message:
+      '{path} is incomplete: {detail}. It was cut short while being written or copied; copy it again or ask for it again.',
+    permanent: true,
+  },
+  BUNDLE_UNSAFE_ENTRY: {
+    code: 'SHIPLOG_ERR_BUNDLE_UNSAFE_ENTRY',
+    message:
+      '{path} contains an entry that a shiplog bundle never has ({entry}: {detail}). Do not unpack it; ask the sender for a new bundle.',
+    permanent: true,
+  },
+  BUNDLE_MANIFEST_INVALID: {
+    code: 'SHIPLOG_ERR_BUNDLE_MANIFEST_INVALID',
+    message: 'the manifest of {path} is missing or invalid: {detail}. Ask the sender for a new bundle.',
+    permanent: true,
+  },
+  BUNDLE_UNSIGNED: {
+    code: 'SHIPLOG_ERR_BUNDLE_UNSIGNED',
+    message:
+      '{path} is not signed ({detail}), so nothing shows who built it or that it is unchanged. Ask the sender for a new bundle.',
+    permanent: true,
+  },
+  BUNDLE_BAD_SIGNATURE: {
+    code: 'SHIPLOG_ERR_BUNDLE_BAD_SIGNATURE',
+    message:
+      'the signature of {path} does not match its manifest ({detail}): the bundle was changed after it was signed. Do not trust its contents.',
+    permanent: true,
+  },
+  BUNDLE_WRONG_SIGNER: {
+    code: 'SHIPLOG_ERR_BUNDLE_WRONG_SIGNER',
+    message:
+      '{path} was signed by key {fingerprint}, which is not a trusted key in {signer}. Check with the site which host built it before trusting it.',
+    permanent: true,
+  },
+  BUNDLE_SIGNER_INVALID: {
+    code: 'SHIPLOG_ERR_BUNDLE_SIGNER_INVALID',
+    message:
+      'cannot use --signer {signer}: {detail}. Give an OpenSSH public key file, an allowed_signers file, or a SHA256: fingerprint.',
+    permanent: true,
+  },
+  BUNDLE_TAMPERED: {
+    code: 'SHIPLOG_ERR_BUNDLE_TAMPERED',
+    message:
+      '{path} does not match its signed manifest: {detail}. The bundle was damaged or changed after it was built; do not trust its contents.',
+    permanent: true,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type AgentErrorName = keyof typeof agentErrors;

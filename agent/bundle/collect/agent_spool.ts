@@ -1,0 +1,80 @@
+// The agent's spool holds the logs of containers that no longer exist, which
+// `docker logs` cannot give. One file per such container,
+// `spool/containers/<name>-<id12>/container.log`, in the container_logs format.
+//
+// The spool is locked by a running agent, and the spool API has no read-only
+// open: then this collector is skipped with the reason (a lock-free, read-only
+// open is proposed upstream). When no agent runs, the spool is opened with
+// age limits that never delete anything, so taking a bundle cannot free data
+// an agent has not delivered yet.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CodedError } from '../../../core/coded-error.ts';
+import { resolveDataDir } from '../../../core/data-dir.ts';
+import { agentErrors } from '../../errors.ts';
+import { Spool, scanEvents, spoolOptionsFromConfig } from '../../spool/index.ts';
+import { safeName } from '../staging.ts';
+import { matches } from './select.ts';
+import type { Collector, LineWriter } from './types.ts';
+
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+export const agentSpool: Collector = {
+  name: 'agent_spool',
+  timeoutMs: 5 * 60_000,
+  async collect(ctx) {
+    const dataDir = resolveDataDir(ctx.env, ctx.config.data_dir);
+    if (!existsSync(join(dataDir, 'spool'))) {
+      throw skipped(ctx.collector, `no agent has run with the data directory ${dataDir} (it has no spool)`);
+    }
+    if (!ctx.facts.containers) {
+      throw skipped(ctx.collector, 'Docker could not be asked which containers still exist');
+    }
+    const present = new Set(ctx.facts.containers.map((c) => c.id));
+    let spool: Spool;
+    try {
+      spool = await Spool.open({
+        ...spoolOptionsFromConfig(ctx.config.spool, dataDir),
+        maxAgeMs: NEVER,
+        historyMs: NEVER,
+        readers: [],
+      });
+    } catch (error) {
+      if ((error as CodedError).code === agentErrors.SPOOL_LOCKED.code) {
+        throw skipped(
+          ctx.collector,
+          `${(error as Error).message} (the running agent's spool cannot be read while it holds it)`,
+        );
+      }
+      throw error;
+    }
+    const writers = new Map<string, LineWriter>();
+    try {
+      for await (const { event } of scanEvents(spool, ctx.window)) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const container = event.container;
+        if (!container || present.has(container.id)) continue;
+        const name = container.name ?? container.id.slice(0, 12);
+        if (ctx.containers.length > 0 && !ctx.containers.some((want) => matches({ id: container.id, name }, want))) {
+          continue;
+        }
+        let out = writers.get(container.id);
+        if (!out) {
+          out = ctx.open(`spool/containers/${safeName(name)}-${safeName(container.id.slice(0, 12))}/container.log`);
+          writers.set(container.id, out);
+        }
+        await out.write(`${event['@timestamp']} ${event.log?.stream ?? 'stdout'} ${event.message}`);
+      }
+      for (const out of writers.values()) await out.close();
+    } catch (error) {
+      await Promise.all([...writers.values()].map((out) => out.abort()));
+      throw error;
+    } finally {
+      await spool.close();
+    }
+  },
+};
+
+export function skipped(collector: string, detail: string): CodedError {
+  return new CodedError(agentErrors.COLLECTOR_SKIPPED, { collector, detail });
+}

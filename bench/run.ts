@@ -8,6 +8,9 @@ import type { BenchRow, BenchSuite } from './harness.ts';
 const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   spool: () => import('./spool.bench.ts'),
   redact: () => import('./redact.bench.ts'),
+  'ship-spool': () => import('./ship.bench.ts').then((m) => ({ default: m.shipSpool })),
+  'ship-es': () => import('./ship.bench.ts').then((m) => ({ default: m.shipEs })),
+  docker: () => import('./docker.bench.ts'),
 };
 
 const args = process.argv.slice(2);

@@ -143,11 +143,14 @@ class Batcher {
     if (this.#failure) throw this.#failure;
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
+    const count = batch.length;
     this.#batch = [];
     this.#bytes = 0;
+    // The callbacks hold the count, not the batch: the events can be collected
+    // as soon as the writer has encoded them, not when the write is durable.
     const write = this.#writer.write(batch).then(
       () => {
-        this.written += batch.length;
+        this.written += count;
       },
       (error: unknown) => {
         this.#failure ??= error;

@@ -16,8 +16,15 @@ export class SpoolEventWriter implements EventWriter {
     this.#whenFull = options.whenFull;
   }
 
-  async write(events: readonly LogEvent[], signal?: AbortSignal): Promise<void> {
-    await this.append(events, signal);
+  write(events: readonly LogEvent[], signal?: AbortSignal): Promise<void> {
+    // Not async: an async frame would keep `events` alive until the append is
+    // durable, and that young garbage would survive into the old generation.
+    try {
+      return this.append(events, signal).then(ignore);
+    } catch (error) {
+      // As an async function did: a throw (an event JSON cannot encode) rejects.
+      return Promise.reject(error);
+    }
   }
 
   /** Like write, but tells how many events were accepted and how many dropped. */
@@ -28,6 +35,8 @@ export class SpoolEventWriter implements EventWriter {
     );
   }
 }
+
+function ignore(): void {}
 
 /** The event in a record, or undefined if it is not JSON of an object (count it as decode_error). */
 export function decodeEvent(record: SpoolRecord): LogEvent | undefined {

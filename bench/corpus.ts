@@ -19,10 +19,14 @@ const words = [
 ];
 
 function* lines(count: number): Generator<string> {
+  // mulberry32: a small PRNG whose low bits are as random as its high ones
+  // (an LCG's are not: r % 100 never reached the stack-trace branch).
   let seed = 42;
   const next = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (t ^ (t >>> 14)) >>> 0;
   };
   const start = Date.UTC(2026, 10, 25, 0, 0, 0);
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

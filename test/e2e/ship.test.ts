@@ -24,6 +24,22 @@ describe('shiplog ship into the local spool', () => {
     expect(result.stdout).toMatch(/^shipped 500 lines as 500 events \(.*\) from 2 file\(s\) to the local spool/);
   });
 
+  it('joins a Java trace whose continuation lines carry no syslog header into one event', async () => {
+    const dir = tempDir('shiplog-ship-');
+    const trace = [
+      '2026-11-25T02:59:58.120Z app-01 ledger[7]: posting batch 41',
+      '2026-11-25T02:59:58.125Z app-01 ledger[7]: java.lang.IllegalStateException: entry 5 does not balance',
+      '\tat com.vendor.ledger.Posting.apply(Posting.java:214)',
+      '\tat com.vendor.ledger.Batch.run(Batch.java:88)',
+      'Caused by: java.lang.ArithmeticException: overflow',
+      '\t... 12 more',
+      '2026-11-25T02:59:58.130Z app-01 ledger[7]: batch 41 rolled back',
+    ];
+    writeFileSync(join(dir, 'ledger.log'), `${trace.join('\n')}\n`);
+    const result = await shiplog(['ship', join(dir, 'ledger.log')], { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });
+    expect(result.stdout).toMatch(/^shipped 7 lines as 3 events/);
+  });
+
   it('refuses a missing file with a stable code and advice', async () => {
     const dir = tempDir('shiplog-ship-');
     const result = await shiplog(['ship', join(dir, 'absent.log')], { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });

@@ -1,6 +1,8 @@
 // Multiline merge inside the file source: one merger per stream, a stream
 // being one process (host, app, pid) in one file, so that lines of other
-// processes interleaved in /var/log/messages do not break a stack trace.
+// processes interleaved in /var/log/messages do not break a stack trace. A
+// line without a syslog header (an application's own log file, where a trace's
+// `\tat ...` lines carry none) belongs to the stream of the line before it.
 
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import type { LogEvent } from '../../pipeline/types.ts';
@@ -12,6 +14,11 @@ export class StreamMerge {
   readonly #config: MultilineConfig;
   readonly #hostName: string;
   readonly #mergers = new Map<string, LineMerger<LineMeta>>();
+  /** Per file, the stream of its last line: consecutive lines of one process skip the key lookup. */
+  readonly #last = new Map<
+    Cursor,
+    { key: string; merger: LineMerger<LineMeta>; host?: string; app?: string; pid?: string }
+  >();
 
   constructor(config: MultilineConfig, hostName: string) {
     // Compiles the settings now, so a bad start_pattern fails at start-up.
@@ -21,15 +28,22 @@ export class StreamMerge {
   }
 
   push(meta: LineMeta, now: number, events: LogEvent[]): void {
+    const input = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
+    for (const merged of this.#mergerFor(meta).push(input, now)) events.push(mergedEvent(this.#hostName, merged));
+  }
+
+  #mergerFor(meta: LineMeta): LineMerger<LineMeta> {
+    const last = this.#last.get(meta.cursor);
     const syslog = meta.parsed.syslog;
+    if (last && (meta.parsed.parse_failure !== undefined || sameProcess(last, syslog))) return last.merger;
     const key = `${meta.cursor.entry.key}\u0000${syslog?.hostname ?? ''}\u0000${syslog?.appname ?? ''}\u0000${syslog?.procid ?? ''}`;
     let merger = this.#mergers.get(key);
     if (!merger) {
       merger = createLineMerger<LineMeta>(this.#config);
       this.#mergers.set(key, merger);
     }
-    const input = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
-    for (const merged of merger.push(input, now)) events.push(mergedEvent(this.#hostName, merged));
+    this.#last.set(meta.cursor, { key, merger, host: syslog?.hostname, app: syslog?.appname, pid: syslog?.procid });
+    return merger;
   }
 
   /** Emits what waited flush_after, and forgets streams that hold nothing. */
@@ -38,6 +52,8 @@ export class StreamMerge {
       for (const merged of merger.flushDue(now)) events.push(mergedEvent(this.#hostName, merged));
       if (merger.nextDeadline() === undefined) this.#mergers.delete(key);
     }
+    // A forgotten merger must not be fed again through the per-file shortcut.
+    for (const [cursor, last] of this.#last) if (!this.#mergers.has(last.key)) this.#last.delete(cursor);
   }
 
   flushAll(events: LogEvent[]): void {
@@ -66,4 +82,11 @@ export class StreamMerge {
     }
     return next;
   }
+}
+
+function sameProcess(
+  last: { host?: string; app?: string; pid?: string },
+  syslog: LineMeta['parsed']['syslog'],
+): boolean {
+  return last.host === syslog?.hostname && last.app === syslog?.appname && last.pid === syslog?.procid;
 }

@@ -275,6 +275,17 @@ export const agentErrors = {
       '{path} does not match its signed manifest: {detail}. The bundle was damaged or changed after it was built; do not trust its contents.',
     permanent: true,
   },
+  // dump
+  DUMP_RESCAN_FOUND: {
+    code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+    message: 'the final check found {count} unredacted value(s), first in {path} (rule {rule}); no bundle was released. Add an operator rule for it (redaction.rules) or report it to the vendor, and run "shiplog dump" again.',
+    permanent: true,
+  },
+  DUMP_WINDOW: {
+    code: 'SHIPLOG_ERR_DUMP_WINDOW',
+    message: '{detail}. Give --since and --until as a duration such as 24h or 90m, or a time such as 2026-11-25T03:00:00Z.',
+    permanent: true,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type AgentErrorName = keyof typeof agentErrors;

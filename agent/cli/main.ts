@@ -11,8 +11,11 @@ const commands: Record<string, CommandEntry> = {
     summary: 'run the host agent: tail containers and syslog, ship or spool',
     load: () => import('./commands/agent.ts'),
   },
-  dump: { summary: 'build a redacted, signed support bundle for the vendor', load: notBuilt('dump') },
-  verify: { summary: "check a support bundle's checksums and signature", load: notBuilt('verify') },
+  dump: { summary: 'build a redacted, signed support bundle for the vendor', load: () => import('./commands/dump.ts') },
+  verify: {
+    summary: "check a support bundle's checksums and signature",
+    load: () => import('./commands/verify.ts'),
+  },
   redact: {
     summary: 'redact log text from stdin to stdout with the bundle rules',
     load: () => import('./commands/redact.ts'),
@@ -25,7 +28,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'read log files to their end into the configured sink, then exit',
     load: () => import('./commands/ship.ts'),
   },
-  keys: { summary: "show this host's bundle-signing key fingerprint", load: notBuilt('keys') },
+  keys: {
+    summary: "show this host's bundle-signing key fingerprint",
+    load: () => import('./commands/keys.ts'),
+  },
 };
 
 export const program: Program = {

@@ -33,7 +33,9 @@ export const syslogFiles: Collector = {
           // Written to last before the window opened: nothing in it can be in the window.
           if (info.isFile() && info.mtimeMs >= ctx.window.since.getTime()) files.push({ path, mtimeMs: info.mtimeMs });
         } catch (error) {
-          unreadable.push(`${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          // A default path that this distribution does not use is absent, not unreadable.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT') unreadable.push(`${path} (${code ?? String(error)})`);
         }
       }
     }

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rescan } from '../../../../../agent/bundle/dump/rescan.ts';
+import { createRedactor } from '../../../../../agent/redaction/index.ts';
+import { tempDir } from '../../../../helpers/temp.ts';
+
+const siteKey = randomBytes(32);
+
+function stage(files: Record<string, string>): { dir: string; list: { path: string }[] } {
+  const dir = tempDir('shiplog-rescan-');
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
+  return { dir, list: Object.keys(files).map((path) => ({ path })) };
+}
+
+describe('the rescan before release', () => {
+  it('lets redacted files through', async () => {
+    const { dir, list } = stage({
+      'a.log': 'password=[REDACTED:secret-assignment] from 198.18.4.7\n',
+      'b.log': 'ok\n',
+    });
+    await expect(rescan(list, (path) => join(dir, path), createRedactor({ siteKey }))).resolves.toBeUndefined();
+  });
+
+  it('stops the release on anything unredacted, naming the file and the rule', async () => {
+    const { dir, list } = stage({ 'a.log': 'fine\n', 'b.log': 'retry with password=hunter2hunter2 now\n' });
+    await expect(rescan(list, (path) => join(dir, path), createRedactor({ siteKey }))).rejects.toMatchObject({
+      code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+      message: expect.stringMatching(/b\.log.*secret-assignment/),
+    });
+  });
+
+  it('does not count what the operator chose to keep as a leak', async () => {
+    const { dir, list } = stage({ 'a.log': 'login from ops.night@zkb-ledger.ch\n' });
+    const keepPersonal = createRedactor({ siteKey, settings: { personal: 'keep' } });
+    await expect(rescan(list, (path) => join(dir, path), keepPersonal)).resolves.toBeUndefined();
+    await expect(rescan(list, (path) => join(dir, path), createRedactor({ siteKey }))).rejects.toMatchObject({
+      code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+    });
+  });
+});

@@ -103,6 +103,8 @@ export interface Redactor {
   scanFile(path: string, options?: ScanCallOptions): Promise<ScanReport>;
   /** Everything redacted by this redactor so far. */
   totals(): RedactionCounts;
+  /** The runtime literal values added so far (to build a second engine with the same ones). */
+  literalValues(): string[];
 }
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
@@ -259,6 +261,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     scanStream: scanStreamImpl,
     scanFile(path, scanOptions) {
       return scanStreamImpl(openInput(path), scanOptions);
+    },
+    literalValues() {
+      return [...literals];
     },
     totals() {
       return countsOf(totals);

@@ -61,7 +61,15 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
     if (options.dryRun) return { files: collected.files, summary: collected.summary };
 
     options.onProgress({ phase: 'rescan' });
-    await rescan(collected.files, (path) => staged.pathOf(path), redactor);
+    // The second look uses the built-in packs and ignores operator rule files,
+    // so a weakened or mistaken operator rule cannot wave a secret through.
+    const checker = createRedactor({
+      settings: { secrets: config.redaction.secrets, personal: config.redaction.personal },
+      env,
+      dataDir,
+      literals: redactor.literalValues(),
+    });
+    await rescan(collected.files, (path) => staged.pathOf(path), checker);
 
     options.onProgress({ phase: 'seal' });
     sealStaging = BundleStaging.create(dataDir);

@@ -12,6 +12,9 @@ import { tempDir } from '../../helpers/temp.ts';
 
 const ready = requireService('docker');
 const secret = `Kx9${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+// The agent's own Elasticsearch password, which the operator's config holds.
+const esPassword = `Zq7!pass word/${randomUUID().slice(0, 6)}`;
+const encodings = (value: string) => [value, Buffer.from(value).toString('base64'), encodeURIComponent(value)];
 
 describe.skipIf(!ready)('shiplog dump', () => {
   const name = `shiplog-dump-${randomUUID().slice(0, 8)}`;
@@ -36,8 +39,21 @@ describe.skipIf(!ready)('shiplog dump', () => {
     await container.start();
     await container.wait();
     const now = new Date().toISOString();
-    writeFileSync(join(dir, 'messages'), `${now} app-01 ledger[7]: login from ops.night@zkb-ledger.ch\n`);
-    writeFileSync(config, `sources:\n  files:\n    paths: [${join(dir, 'messages')}]\n`);
+    writeFileSync(
+      join(dir, 'messages'),
+      [
+        `${now} app-01 ledger[7]: login from ops.night@zkb-ledger.ch`,
+        `${now} app-01 shipper[9]: es auth header was ${Buffer.from(esPassword).toString('base64')}`,
+        `${now} app-01 shipper[9]: GET /_bulk?pw=${encodeURIComponent(esPassword)} failed`,
+        `${now} app-01 shipper[9]: retrying with ${esPassword}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      config,
+      `sources:\n  files:\n    paths: [${join(dir, 'messages')}]\n` +
+        `elasticsearch:\n  url: http://127.0.0.1:9\n  password: ${JSON.stringify(esPassword)}\n`,
+    );
   });
 
   afterAll(async () => {
@@ -84,7 +100,7 @@ describe.skipIf(!ready)('shiplog dump', () => {
     expect(signature.stdout).toContain('Good "shiplog-bundle" signature');
 
     const everything = execFileSync('sh', ['-c', `cat $(find ${out} -type f)`]).toString();
-    expect(everything).not.toContain(secret);
+    for (const form of [...encodings(secret), ...encodings(esPassword)]) expect(everything).not.toContain(form);
     expect(everything).not.toContain('ops.night@zkb-ledger.ch');
     const logDir = readdirSync(join(out, 'containers'))[0] ?? '';
     const log = readFileSync(join(out, 'containers', logDir, 'container.log'), 'utf8');
@@ -99,6 +115,49 @@ describe.skipIf(!ready)('shiplog dump', () => {
       expect.arrayContaining(['docker_containers', 'container_logs', 'syslog_files', 'host']),
     );
     expect(readFileSync(join(out, 'SUMMARY.txt'), 'utf8')).toMatch(/RED\s+.*exited with code 3|RED\s+.*exit/);
+  });
+
+  it('refuses to release when an operator rule file weakens a built-in rule, leaving nothing at the output path', async () => {
+    const rules = join(dir, 'weak-rules.yaml');
+    writeFileSync(
+      rules,
+      [
+        'name: site-overrides',
+        'version: 1.0.0',
+        'rules:',
+        '  - id: secret-assignment',
+        '    category: secret',
+        '    keywords: [password]',
+        "    regex: 'password=(?<value>\\S+)'",
+        '    group: value',
+        '    action: keep',
+        '',
+      ].join('\n'),
+    );
+    const weakDir = tempDir('shiplog-dump-weak-');
+    writeFileSync(join(weakDir, 'messages'), `${new Date().toISOString()} app-01 ledger[7]: password=hunter2hunter2\n`);
+    const weakConfig = join(weakDir, 'agent.yml');
+    writeFileSync(
+      weakConfig,
+      `sources:\n  files:\n    paths: [${join(weakDir, 'messages')}]\nredaction:\n  rules: ${rules}\n`,
+    );
+    const out = join(weakDir, 'bundle.tar.gz');
+    const result = await shiplog(['dump', '--config', weakConfig, '--containers', name, '--out', out], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_DUMP_RESCAN_FOUND]');
+    expect(result.stderr).toContain('secret-assignment');
+    expect(readdirSync(weakDir).filter((file) => file.includes('bundle'))).toEqual([]);
+  });
+
+  it('completes with Docker unreachable, marking those collectors failed in SUMMARY.txt', async () => {
+    const out = join(dir, 'no-docker.tar.gz');
+    const result = await shiplog(['dump', '--config', config, '--out', out], {
+      env: { ...env, DOCKER_HOST: `unix://${join(dir, 'no-such-docker.sock')}` },
+    });
+    expect(result.code).toBe(0);
+    const summary = execFileSync('tar', ['-xzOf', out, 'SUMMARY.txt']).toString();
+    expect(summary).toMatch(/AMBER\s+collector docker_containers failed/);
+    expect(summary).toMatch(/ok\s+syslog_files/);
   });
 
   it('lists what it would write with --dry-run, and writes nothing', async () => {

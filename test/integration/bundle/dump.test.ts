@@ -160,6 +160,23 @@ describe.skipIf(!ready)('shiplog dump', () => {
     expect(summary).toMatch(/ok\s+syslog_files/);
   });
 
+  it('gives the same pseudonym in two bundles of one site, and another on a site with another key', async () => {
+    const pseudonymIn = async (dataDir: string, out: string) => {
+      const result = await shiplog(['dump', '--config', config, '--containers', name, '--out', out], {
+        env: { SHIPLOG_DATA_DIR: dataDir },
+      });
+      expect(result.code).toBe(0);
+      const text = execFileSync('tar', ['-xzOf', out]).toString();
+      return /login from (user-\w+@domain-\w+\.example)/.exec(text)?.[1];
+    };
+    const first = await pseudonymIn(join(dir, 'data'), join(dir, 'one.tar.gz'));
+    const second = await pseudonymIn(join(dir, 'data'), join(dir, 'two.tar.gz'));
+    const elsewhere = await pseudonymIn(join(dir, 'other-site'), join(dir, 'three.tar.gz'));
+    expect(first).toMatch(/^user-\w+@domain-\w+\.example$/);
+    expect(second).toBe(first);
+    expect(elsewhere).not.toBe(first);
+  });
+
   it('lists what it would write with --dry-run, and writes nothing', async () => {
     const before = readdirSync(dir).length;
     const result = await shiplog(['dump', '--config', config, '--containers', name, '--dry-run'], { env, cwd: dir });

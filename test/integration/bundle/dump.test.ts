@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand, shiplog } from '../../helpers/cli.ts';
+import { repoRoot, runCommand, shiplog } from '../../helpers/cli.ts';
 import { docker, TEST_IMAGE, TEST_LABELS } from '../../helpers/docker.ts';
 import { requireService } from '../../helpers/services.ts';
 import { tempDir } from '../../helpers/temp.ts';
@@ -175,6 +175,22 @@ describe.skipIf(!ready)('shiplog dump', () => {
     expect(first).toMatch(/^user-\w+@domain-\w+\.example$/);
     expect(second).toBe(first);
     expect(elsewhere).not.toBe(first);
+  });
+
+  it('writes the bundle to standard output with --out -, every word for the person on stderr', async () => {
+    const out = join(dir, 'piped.tar.gz');
+    const piped = await runCommand(
+      'sh',
+      [
+        '-c',
+        `${join(repoRoot, 'node_modules/.bin/node')} ${join(repoRoot, 'bin/shiplog.js')} dump --config ${config} --containers ${name} --out - > ${out}`,
+      ],
+      { env },
+    );
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toMatch(/Support bundle written to standard output/);
+    const verified = await shiplog(['verify', out], { env });
+    expect(verified.code).toBe(0);
   });
 
   it('lists what it would write with --dry-run, and writes nothing', async () => {

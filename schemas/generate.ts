@@ -1,7 +1,7 @@
 // Writes schemas/json/*.schema.json from the TypeBox sources.
 // With --check, writes nothing and exits 1 when a committed file has drifted.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { agentErrors } from '../agent/errors.ts';
@@ -77,11 +77,17 @@ if (import.meta.main) generate();
 
 function generate(): void {
   const check = process.argv.includes('--check');
-  let drifted = 0;
   mkdirSync(outDir, { recursive: true });
-  for (const [name, schema] of Object.entries(publishedSchemas)) {
-    const path = join(outDir, `${name}.schema.json`);
-    const wanted = renderPublished(schema);
+  const outputs: Array<[string, string]> = [
+    ...Object.entries(publishedSchemas).map(([name, schema]): [string, string] => [
+      join(outDir, `${name}.schema.json`),
+      renderPublished(schema),
+    ]),
+    [join(docsDir, 'configuration.md'), renderConfigDocs()],
+    [join(docsDir, 'errors.md'), renderErrorDocs()],
+  ];
+  let drifted = 0;
+  for (const [path, wanted] of outputs) {
     let current: string | undefined;
     try {
       current = readFileSync(path, 'utf8');
@@ -89,34 +95,13 @@ function generate(): void {
       current = undefined;
     }
     if (current === wanted) continue;
+    const name = relative(join(schemasDir, '..'), path);
     if (check) {
       drifted++;
-      console.error(
-        `schemas/json/${name}.schema.json is out of date with schemas/. Run "npm run schemas" and commit the result.`,
-      );
+      console.error(`${name} is out of date with its source. Run "npm run schemas" and commit the result.`);
     } else {
       writeFileSync(path, wanted);
-      console.error(`wrote schemas/json/${name}.schema.json`);
-    }
-  }
-  for (const [file, wanted] of [
-    ['configuration.md', renderConfigDocs()],
-    ['errors.md', renderErrorDocs()],
-  ] as const) {
-    const path = join(docsDir, file);
-    let current: string | undefined;
-    try {
-      current = readFileSync(path, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current === wanted) continue;
-    if (check) {
-      drifted++;
-      console.error(`docs/${file} is out of date. Run "npm run schemas" and commit the result.`);
-    } else {
-      writeFileSync(path, wanted);
-      console.error(`wrote docs/${file}`);
+      console.error(`wrote ${name}`);
     }
   }
   if (drifted > 0) process.exitCode = 1;

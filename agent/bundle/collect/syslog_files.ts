@@ -5,14 +5,15 @@
 // it is kept when the file was written to within the window.
 // Each file becomes `syslog/<name>` (`.gz` dropped: the bundle is compressed).
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
 import { createSyslogParser } from '../../parsers/syslog.ts';
+import { listSiblings } from '../../sources/file/rotated.ts';
 import { safeName } from '../staging.ts';
 import { skipped } from './agent_spool.ts';
 import type { CollectContext, Collector } from './types.ts';
@@ -114,22 +115,8 @@ function uniqueName(names: Map<string, string>, name: string, source: string): s
   return candidate;
 }
 
-/** The file and its rotations in the same directory, newest name first. */
+/** The file and its rotations (the file source's notion of them), newest first. */
 export async function withRotations(path: string, includeGz: boolean): Promise<string[]> {
-  const dir = dirname(path);
-  const base = basename(path);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [path];
-  }
-  const rotated = names.filter((name) => {
-    if (!name.startsWith(base) || name === base) return false;
-    const suffix = name.slice(base.length);
-    if (suffix.endsWith('.gz') && !includeGz) return false;
-    // logrotate's dateext (-20260101) and numbered (.1, .2.gz) forms only: not messages.bak.
-    return /^(?:-\d{8,10}|\.\d+)(?:\.gz)?$/.test(suffix);
-  });
-  return [path, ...rotated.sort().map((name) => join(dir, name))];
+  const siblings = await listSiblings(path, includeGz);
+  return [path, ...siblings.reverse().map((sibling) => sibling.path)];
 }

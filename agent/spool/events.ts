@@ -2,6 +2,7 @@
 // Sinks that send JSON anyway (the Elasticsearch bulk body) can use a
 // record's bytes as they are and skip decodeEvent.
 import type { EventWriter, LogEvent } from '../pipeline/types.ts';
+import type { ReadOnlySpool } from './readonly.ts';
 import type { Spool } from './spool.ts';
 import type { AppendResult, ScanWindow, SpoolRecord, WhenFull } from './types.ts';
 
@@ -50,7 +51,7 @@ export function decodeEvent(record: SpoolRecord): LogEvent | undefined {
 
 /** The events appended within a window, for support bundles; records that are not events are skipped. */
 export async function* scanEvents(
-  spool: Spool,
+  spool: Pick<Spool, 'scan'> | ReadOnlySpool,
   window: ScanWindow = {},
 ): AsyncGenerator<{ event: LogEvent; time: number }> {
   for await (const record of spool.scan(window)) {

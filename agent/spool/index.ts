@@ -1,6 +1,7 @@
 // The spool's public surface.
 export type { SpoolReader } from './cursor.ts';
 export { decodeEvent, SpoolEventWriter, scanEvents } from './events.ts';
+export { ReadOnlySpool, type ReadOnlySpoolOptions, type ReadOnlySpoolStats } from './readonly.ts';
 export { Spool, spoolOptionsFromConfig } from './spool.ts';
 export type {
   AppendOptions,

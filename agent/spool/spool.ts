@@ -11,6 +11,7 @@ import { CheckpointStore } from '../checkpoint/store.ts';
 import { agentErrors } from '../errors.ts';
 import { SpoolReader } from './cursor.ts';
 import { acquireLock, type SpoolLock } from './lock.ts';
+import { ReadOnlySpool, type ReadOnlySpoolOptions } from './readonly.ts';
 import { CURSORS, loadCursors, recover } from './recovery.ts';
 import { scanSegments } from './scan.ts';
 import { noTelemetry, type ResolvedOptions, SpoolState } from './state.ts';
@@ -82,6 +83,14 @@ export class Spool {
       if (error instanceof CodedError) throw error;
       throw new CodedError(agentErrors.SPOOL_IO, { dir, detail: String(error) }, { cause: error });
     }
+  }
+
+  /**
+   * A lock-free view for support bundles that writes nothing, so it works
+   * while an agent holds the spool and keeps appending. See readonly.ts.
+   */
+  static openReadOnly(options: ReadOnlySpoolOptions): Promise<ReadOnlySpool> {
+    return ReadOnlySpool.open(options);
   }
 
   /**

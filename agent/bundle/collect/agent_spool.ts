@@ -2,22 +2,20 @@
 // `docker logs` cannot give. One file per such container,
 // `spool/containers/<name>-<id12>/container.log`, in the container_logs format.
 //
-// The spool is locked by a running agent, and the spool API has no read-only
-// open: then this collector is skipped with the reason (a lock-free, read-only
-// open is proposed upstream). When no agent runs, the spool is opened with
-// age limits that never delete anything, so taking a bundle cannot free data
-// an agent has not delivered yet.
+// The spool is read through a read-only view (Spool.openReadOnly): no lock,
+// no recovery, no retention, nothing written. So it works the same whether an
+// agent is running (holding the lock and appending) or not, and taking a
+// bundle can never change the spool. Segments the running agent deletes
+// meanwhile, and damage skipped, are listed in spool/read-notes.txt.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodedError } from '../../../core/coded-error.ts';
 import { resolveDataDir } from '../../../core/data-dir.ts';
 import { agentErrors } from '../../errors.ts';
-import { Spool, scanEvents, spoolOptionsFromConfig } from '../../spool/index.ts';
+import { Spool, scanEvents } from '../../spool/index.ts';
 import { safeName } from '../staging.ts';
 import { matches } from './select.ts';
 import type { Collector, LineWriter } from './types.ts';
-
-const NEVER = Number.MAX_SAFE_INTEGER;
 
 export const agentSpool: Collector = {
   name: 'agent_spool',
@@ -31,23 +29,7 @@ export const agentSpool: Collector = {
       throw skipped(ctx.collector, 'Docker could not be asked which containers still exist');
     }
     const present = new Set(ctx.facts.containers.map((c) => c.id));
-    let spool: Spool;
-    try {
-      spool = await Spool.open({
-        ...spoolOptionsFromConfig(ctx.config.spool, dataDir),
-        maxAgeMs: NEVER,
-        historyMs: NEVER,
-        readers: [],
-      });
-    } catch (error) {
-      if ((error as CodedError).code === agentErrors.SPOOL_LOCKED.code) {
-        throw skipped(
-          ctx.collector,
-          `${(error as Error).message} (the running agent's spool cannot be read while it holds it)`,
-        );
-      }
-      throw error;
-    }
+    const spool = await Spool.openReadOnly({ dataDir });
     const writers = new Map<string, LineWriter>();
     try {
       for await (const { event } of scanEvents(spool, ctx.window)) {
@@ -66,6 +48,14 @@ export const agentSpool: Collector = {
         await out.write(`${event['@timestamp']} ${event.log?.stream ?? 'stdout'} ${event.message}`);
       }
       for (const out of writers.values()) await out.close();
+      const { warnings, missingSegments, corruptions } = spool.stats();
+      if (warnings.length > 0) {
+        await ctx.emit('spool/read-notes.txt', [
+          `segments deleted by the running agent while reading: ${missingSegments}`,
+          `damaged places skipped: ${corruptions}`,
+          ...warnings,
+        ]);
+      }
     } catch (error) {
       await Promise.all([...writers.values()].map((out) => out.abort()));
       throw error;

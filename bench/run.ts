@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   'ship-spool': () => import('./ship.bench.ts').then((m) => ({ default: m.shipSpool })),
   'ship-es': () => import('./ship.bench.ts').then((m) => ({ default: m.shipEs })),
   docker: () => import('./docker.bench.ts'),
+  dump: () => import('./dump.bench.ts'),
 };
 
 const args = process.argv.slice(2);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type BenchRow, type BenchSuite, row } from './harness.ts';
+import { type BenchRow, type BenchSuite, ensureService, row } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
 const IMAGE = 'shiplog-test/busybox:latest';
@@ -73,6 +73,7 @@ async function status(port: number): Promise<Status | undefined> {
 const suite: BenchSuite = {
   name: 'docker',
   async run(ctx) {
+    ensureService('docker');
     const perContainer = ctx.quick ? 10_000 : 200_000;
     const total = perContainer * CONTAINERS;
     const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;

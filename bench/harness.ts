@@ -1,6 +1,6 @@
 // Shared plumbing for `npm run bench`: run a whole process under
 // /usr/bin/time and read back wall seconds, CPU seconds and peak RSS.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +100,16 @@ export function row(
     rate: Math.round((work / measure.wall_s) * 10) / 10,
     ...extra,
   };
+}
+
+/** Starts a test service (and installs it if absent) through the project's own script. */
+export function ensureService(name: 'docker' | 'elasticsearch' | 'rsyslog'): void {
+  execFileSync('bash', [join(import.meta.dirname, '../test/services/up.sh'), name], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Installs the peer tools the benchmarks compare against (rsyslog and its Elasticsearch output). */
+export function ensurePeers(): void {
+  execFileSync('bash', [join(import.meta.dirname, 'peers.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

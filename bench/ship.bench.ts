@@ -16,7 +16,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCorpus } from './corpus.ts';
-import { type BenchRow, type BenchSuite, measureProcess, type ProcessMeasure, row } from './harness.ts';
+import {
+  type BenchRow,
+  type BenchSuite,
+  ensurePeers,
+  ensureService,
+  measureProcess,
+  type ProcessMeasure,
+  row,
+} from './harness.ts';
 
 export const ES_URL = process.env.SHIPLOG_BENCH_ES_URL ?? 'http://127.0.0.1:9250';
 const ROOT = join(import.meta.dirname, '..');
@@ -226,6 +234,7 @@ function countLines(path: string): number {
 export const shipSpool: BenchSuite = {
   name: 'ship-spool',
   async run(ctx) {
+    ensurePeers();
     const { path, lines, bytes } = await corpus(ctx);
     const ours = await shiplogToSpool(ctx, path, lines);
     const peer = await rsyslogToFile(ctx, path, lines, bytes);
@@ -346,6 +355,8 @@ ruleset(name="bench" queue.type="LinkedList" queue.size="200000" queue.dequeueBa
 export const shipEs: BenchSuite = {
   name: 'ship-es',
   async run(ctx) {
+    ensurePeers();
+    ensureService('elasticsearch');
     const { path, lines } = await corpus(ctx);
     const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
     const ours = await shiplogToEs(ctx, path, lines, run);

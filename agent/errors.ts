@@ -26,11 +26,6 @@ export const agentErrors = {
     message: '{detail}. Run "shiplog --help" for the commands and their options.',
     permanent: true,
   },
-  NOT_IMPLEMENTED: {
-    code: 'SHIPLOG_ERR_NOT_IMPLEMENTED',
-    message: '"shiplog {command}" is not built yet in this version of shiplog.',
-    permanent: true,
-  },
   // elasticsearch sink
   SINK_ES_TLS_FILE: {
     code: 'SHIPLOG_ERR_SINK_ES_TLS_FILE',
@@ -278,12 +273,14 @@ export const agentErrors = {
   // dump
   DUMP_RESCAN_FOUND: {
     code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
-    message: 'the final check found {count} unredacted value(s), first in {path} (rule {rule}); no bundle was released. Add an operator rule for it (redaction.rules) or report it to the vendor, and run "shiplog dump" again.',
+    message:
+      'the final check found {count} unredacted value(s), first in {path} (rule {rule}); no bundle was released. Add an operator rule for it (redaction.rules) or report it to the vendor, and run "shiplog dump" again.',
     permanent: true,
   },
   DUMP_WINDOW: {
     code: 'SHIPLOG_ERR_DUMP_WINDOW',
-    message: '{detail}. Give --since and --until as a duration such as 24h or 90m, or a time such as 2026-11-25T03:00:00Z.',
+    message:
+      '{detail}. Give --since and --until as a duration such as 24h or 90m, or a time such as 2026-11-25T03:00:00Z.',
     permanent: true,
   },
 } as const satisfies Record<string, ErrorSpec>;

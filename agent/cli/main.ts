@@ -4,7 +4,6 @@ import { type CliIO, type CommandEntry, type Program, runProgram } from '../../c
 import { CodedError } from '../../core/coded-error.ts';
 import { toolVersion } from '../../core/version.ts';
 import { agentErrors } from '../errors.ts';
-import { notBuilt } from './not-built.ts';
 
 const commands: Record<string, CommandEntry> = {
   agent: {

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../agent/cli/main.ts';
-// Launcher: Node 24 runs the TypeScript sources directly (type stripping).
-import { processIO } from '../core/cli.ts';
+// `shiplog`: Node 24 runs the TypeScript sources directly (type stripping).
+import { launch } from './launch.js';
 
-process.exitCode = await main(process.argv.slice(2), processIO());
+await launch(import.meta.url, () => Promise.all([import('../core/cli.ts'), import('../agent/cli/main.ts')]));

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCommand, shiplog, shiplogCollector } from '../helpers/cli.ts';
+import { repoRoot, runCommand, shiplog, shiplogCollector } from '../helpers/cli.ts';
 
 describe('shiplog command line', () => {
   it('lists its commands with --help and exits 0', async () => {
@@ -17,6 +18,13 @@ describe('shiplog command line', () => {
     const viaNpx = await runCommand('npx', ['--no-install', 'shiplog', '--help']);
     expect(viaNpx.code).toBe(0);
     expect(viaNpx.stdout).toContain('Usage: shiplog <command>');
+  });
+
+  it('runs on the Node 24 that npm ci installed when started by an older system node', async () => {
+    // /usr/bin/node is the machine's own (20 here); the launcher re-runs the command on Node 24.
+    const result = await runCommand('/usr/bin/node', [join(repoRoot, 'bin/shiplog.js'), 'dumpp']);
+    expect(result.stderr).toContain('[SHIPLOG_ERR_USAGE]');
+    expect(result.code).toBe(2);
   });
 
   it('prints help and exits 2 when given no command, so scripts notice', async () => {

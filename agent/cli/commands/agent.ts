@@ -56,10 +56,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     });
   };
 
+  // The handlers stay for the whole shutdown: a second Ctrl-C (a terminal sends
+  // one to the whole process group) must not kill the agent half way.
+  let stopping = false;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onStop = (received: NodeJS.Signals) => {
+      if (stopping) return logger.info({ signal: received }, 'already stopping; the spool keeps what is not delivered');
+      stopping = true;
+      resolve(received);
+    };
     process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
   });
   process.off('SIGHUP', reload);
   logger.info({ signal }, 'stopping: draining sources and saving checkpoints');

@@ -5,14 +5,14 @@
 // before anything is sealed. The cost is disk space for the uncompressed
 // content under <dataDir>/tmp, removed by discard().
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
-import { type Digest, HashingStream, isPlainBundlePath } from './checksums.ts';
+import { type Digest, Hasher, HashingStream, isPlainBundlePath } from './checksums.ts';
 
 /** Optional manifest details of one file (schemas/bundle-manifest.ts BundleFile). */
 export interface FileMeta {
@@ -53,9 +53,7 @@ export class BundleStaging {
 
   /** Writes one content file, hashing the exact bytes stored. Replaces an earlier file of the same path. */
   async add(path: string, source: StageSource, meta: FileMeta = {}): Promise<StagedFile> {
-    if (!isPlainBundlePath(path) || reservedPaths.has(path)) {
-      throw new CodedError(agentErrors.BUNDLE_WRITE, { path, detail: 'not a usable path inside a bundle' });
-    }
+    checkPath(path);
     const localPath = join(this.dir, 'files', ...path.split('/'));
     const hashing = new HashingStream();
     try {
@@ -66,8 +64,27 @@ export class BundleStaging {
     } catch (error) {
       throw writeError(localPath, error);
     }
-    const file: StagedFile = { path, localPath, ...hashing.digest(), ...meta };
-    this.#files.set(path, file);
+    return this.#register({ path, localPath, ...hashing.digest(), ...meta });
+  }
+
+  /**
+   * Stages a file that is already on disk where it is (hashed, not copied):
+   * the caller keeps it unchanged until the bundle is sealed; the archive
+   * writer checks the hash again as it reads it.
+   */
+  async adopt(path: string, localPath: string, meta: FileMeta = {}): Promise<StagedFile> {
+    checkPath(path);
+    const hasher = new Hasher();
+    try {
+      for await (const chunk of createReadStream(localPath)) hasher.update(chunk as Buffer);
+    } catch (error) {
+      throw writeError(localPath, error);
+    }
+    return this.#register({ path, localPath, ...hasher.digest(), ...meta });
+  }
+
+  #register(file: StagedFile): StagedFile {
+    this.#files.set(file.path, file);
     return file;
   }
 
@@ -87,6 +104,12 @@ export class BundleStaging {
   async discard(): Promise<void> {
     this.#files.clear();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function checkPath(path: string): void {
+  if (!isPlainBundlePath(path) || reservedPaths.has(path)) {
+    throw new CodedError(agentErrors.BUNDLE_WRITE, { path, detail: 'not a usable path inside a bundle' });
   }
 }
 

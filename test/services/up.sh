@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts the real services the integration tests talk to.
-#   up.sh [docker|rsyslog|elasticsearch|all]    (default: all)
+#   up.sh [tools|docker|rsyslog|elasticsearch|all]    (default: all)
 # Idempotent: a service that already answers is reused. Progress goes to
 # stderr; stdout gets one machine-readable line per ready service:
 #   ready <service> <started|reused|installed> [url]
@@ -214,14 +214,33 @@ EOF
   echo "ready elasticsearch started $ES_URL"
 }
 
+# ---------------------------------------------------------------- tools
+# The command-line tools tests open bundles with, as a vendor would: age,
+# ssh-keygen, zstd, logger, and setpriv for the permission tests.
+up_tools() {
+  local missing=()
+  has age || missing+=(age)
+  has age-keygen || missing+=(age)
+  has ssh-keygen || missing+=(openssh-client)
+  has zstd || missing+=(zstd)
+  has logger || missing+=(bsdutils)
+  has setpriv || missing+=(util-linux)
+  if ((${#missing[@]})); then
+    apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
+    echo "ready tools installed"
+  else
+    echo "ready tools reused"
+  fi
+}
+
 # ---------------------------------------------------------------- main
 main() {
   local services=("${@:-all}")
-  [[ ${services[0]} == all ]] && services=(docker rsyslog elasticsearch)
+  [[ ${services[0]} == all ]] && services=(tools docker rsyslog elasticsearch)
   mkdir -p "$STATE"
   local svc failed=() rc
   for svc in "${services[@]}"; do
-    case $svc in docker | rsyslog | elasticsearch) ;; *) fail "unknown service: $svc" ;; esac
+    case $svc in docker | rsyslog | elasticsearch | tools) ;; *) fail "unknown service: $svc" ;; esac
     local start=$SECONDS
     LOG=$(setup_log "$svc")
     log "$svc: checking"

@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { RedactionCounts, Redactor } from '../redaction/index.ts';
-import type { EmitContent, LineWriter } from './collect/types.ts';
+import type { StageResult } from './collect/stage-pool.ts';
+import type { EmitContent, LineWriter, ReservedFile } from './collect/types.ts';
 
 export interface StagedFile {
   /** Path inside the bundle, '/'-separated. */
@@ -16,6 +17,14 @@ export interface StagedFile {
   /** Bytes on disk after redaction (and after truncation, once the budget ran). */
   size: number;
   redactions: RedactionCounts;
+  /** SHA-256 of the staged bytes when their writer hashed them (a staging worker); dropped if the file changes. */
+  sha256?: string;
+  /**
+   * The release check's look at the bytes as they were written (a staging
+   * worker), with how many runtime literals the run knew then; dropped if
+   * the file changes, so that the rescan reads it again.
+   */
+  checked?: { findings: number; rule?: string; literals: number };
 }
 
 // Lines are gathered into writes of about this size: one syscall per line would dominate.
@@ -48,10 +57,53 @@ export class Staging {
     return join(this.dir, ...checkPath(path).split('/'));
   }
 
-  /** After the budget cut a file. */
+  /** After the budget cut a file: its hash and its early check no longer hold. */
   resized(path: string, size: number): void {
     const file = this.#files.get(path);
-    if (file) file.size = size;
+    if (!file) return;
+    file.size = size;
+    delete file.sha256;
+    delete file.checked;
+  }
+
+  /**
+   * Reserves `path` for a file that a staging worker (collect/stage-pool.ts)
+   * writes at `target` through this run's engine; `commit` registers it with
+   * the worker's size, hash, redaction counts and check. Like `open`, a
+   * collector that was stopped can no longer add it.
+   */
+  async reserve(collector: string, path: string, isOpen: () => boolean = () => true): Promise<ReservedFile> {
+    const bundlePath = checkPath(path);
+    if (this.#reserved.has(bundlePath)) throw new Error(`bundle path ${bundlePath} is written twice`);
+    this.#reserved.add(bundlePath);
+    const target = this.pathOf(bundlePath);
+    await mkdir(dirname(target), { recursive: true });
+    let done = false;
+    const abort = async () => {
+      if (done) return;
+      done = true;
+      await unlink(target).catch(() => undefined);
+    };
+    return {
+      target,
+      commit: async (result: StageResult) => {
+        if (done) throw new Error(`bundle file ${bundlePath} is already closed`);
+        if (!isOpen()) {
+          await abort();
+          throw new Error(`the ${collector} collector was stopped; ${bundlePath} is dropped`);
+        }
+        done = true;
+        this.#files.set(bundlePath, {
+          path: bundlePath,
+          collector,
+          size: result.size,
+          redactions: this.#redactor.record(result.tally),
+          sha256: result.sha256,
+          ...(result.check && { checked: result.check }),
+        });
+      },
+      abort,
+    };
   }
 
   /**

@@ -19,11 +19,11 @@ import { redactJsonValue } from './json.ts';
 import { literalForms } from './literals.ts';
 import { type ParallelOptions, redactStreamParallel } from './parallel.ts';
 import { type PackSummary, ruleSetHash, summarizePack } from './rules.ts';
-import { type RedactionSettings, type RedactorOptions, setupEngine } from './setup.ts';
+import { type PortableOptions, type RedactionSettings, type RedactorOptions, setupEngine } from './setup.ts';
 import { type Finding, findingOf, redactStream, type StreamOptions, scanStream } from './stream.ts';
 import { addTally, count, newTally, type Tally } from './tally.ts';
 
-export type { Finding, RedactionSettings, RedactorOptions, StreamOptions, Tally };
+export type { Finding, PortableOptions, RedactionSettings, RedactorOptions, StreamOptions, Tally };
 
 /**
  * `workers`: worker threads that share the batches with this thread (0, the
@@ -105,6 +105,10 @@ export interface Redactor {
   totals(): RedactionCounts;
   /** The runtime literal values added so far (to build a second engine with the same ones). */
   literalValues(): string[];
+  /** What a worker thread needs to build this very engine (agent/redaction/worker.ts does so). */
+  portable(): PortableOptions;
+  /** Adds what a worker thread redacted with `portable()` to totals(); returns it as counts. */
+  record(tally: Tally): RedactionCounts;
 }
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
@@ -265,6 +269,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     literalValues() {
       return [...literals];
     },
+    portable() {
+      return setup.portable(literals);
+    },
+    record: finish,
     totals() {
       return countsOf(totals);
     },

@@ -101,3 +101,15 @@ export function setupEngine(options: RedactorOptions): EngineSetup {
     }),
   };
 }
+
+/** The engine `portable()` describes, built in a worker thread: no file, YAML or schema work. */
+export function engineFromPortable(options: PortableOptions): Engine {
+  let pseudonymizer: Pseudonymizer | undefined;
+  const engine = createEngine(compileRuleSet(options.packs, options.actions), () => {
+    if (!options.siteKey) throw new Error('a pseudonymizing rule ran without a site key');
+    pseudonymizer ??= createPseudonymizer(options.siteKey);
+    return pseudonymizer;
+  });
+  engine.setLiterals(options.literals);
+  return engine;
+}

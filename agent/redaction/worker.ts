@@ -2,22 +2,14 @@
 // main thread (from the packs it loaded and validated: no file, YAML or
 // schema work here) and redacts the batches it is sent.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type CompiledRule, compileRuleSet } from './compile.ts';
-import { createEngine, type LineState, newLineState } from './engine.ts';
+import type { CompiledRule } from './compile.ts';
+import { type LineState, newLineState } from './engine.ts';
 import type { BatchRequest, BatchResult } from './parallel.ts';
-import { createPseudonymizer, type Pseudonymizer } from './pseudonym.ts';
-import type { PortableOptions } from './setup.ts';
+import { engineFromPortable, type PortableOptions } from './setup.ts';
 import { countNewlines } from './stream.ts';
 import { newTally } from './tally.ts';
 
-const options = workerData as PortableOptions;
-let pseudonymizer: Pseudonymizer | undefined;
-const engine = createEngine(compileRuleSet(options.packs, options.actions), () => {
-  if (!options.siteKey) throw new Error('a pseudonymizing rule ran without a site key');
-  pseudonymizer ??= createPseudonymizer(options.siteKey);
-  return pseudonymizer;
-});
-engine.setLiterals(options.literals);
+const engine = engineFromPortable(workerData as PortableOptions);
 const rules = new Map<string, CompiledRule>(engine.ruleSet.rules.map((rule) => [rule.id, rule]));
 
 parentPort?.postMessage({ ready: true });

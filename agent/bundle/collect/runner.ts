@@ -15,6 +15,7 @@ import { isTruncatable, planBudget, stagedBudget, type Truncation, truncateFile 
 import { type StagedFile, Staging } from '../staging.ts';
 import { renderSummary } from '../summary.ts';
 import { defaultCollectors } from './collectors.ts';
+import { type StagePool, stageWorkers, startStagePool } from './stage-pool.ts';
 import type { CollectContext, Collector, Facts, TimeWindow } from './types.ts';
 
 export interface CollectOptions {
@@ -23,6 +24,12 @@ export interface CollectOptions {
   containers?: readonly string[];
   /** The engine for this run; the agent config's secrets are added to it here. */
   redactor: Redactor;
+  /**
+   * The release check's engine (built-in packs only). When given, staging
+   * workers check each file as they write it, so the rescan need not read it
+   * again; this run's runtime literals are added to it.
+   */
+  checker?: Redactor;
   config: Readonly<AgentConfig>;
   /** Where `bundle-staging-XXXXXX/` is made (default: the system temp dir). */
   stagingParent?: string;
@@ -68,6 +75,14 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
   const facts: Facts = {};
   const collectors = options.collectors ?? defaultCollectors;
   const runs = new Map<string, CollectorRun>();
+  const startPool = (files: number): StagePool => {
+    const literals = redactor.literalValues();
+    const check = options.checker && {
+      ...options.checker.portable(),
+      literals: [...new Set([...options.checker.literalValues(), ...literals])],
+    };
+    return startStagePool(stageWorkers(files), { redact: redactor.portable(), check, literals: literals.length });
+  };
   const runOne = async (collector: Collector) => {
     options.onProgress?.({ collector: collector.name, phase: 'start' });
     const run = await runCollector(collector, (signal, isOpen) => ({
@@ -82,6 +97,8 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
       signal,
       emit: (path, content) => staging.emit(collector.name, path, content, isOpen),
       open: (path) => staging.open(collector.name, path, isOpen),
+      stagePool: (files) => startPool(files),
+      reserve: (path) => staging.reserve(collector.name, path, isOpen),
     }));
     // An error text may quote a URL or a command line: it goes through the engine like any byte.
     if (run.error) run.error.message = redactor.redactText(run.error.message).text;

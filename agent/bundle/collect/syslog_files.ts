@@ -4,18 +4,16 @@
 // trace's continuation) goes with the line before it; at the start of a file
 // it is kept when the file was written to within the window.
 // Each file becomes `syslog/<name>` (`.gz` dropped: the bundle is compressed).
-import { createReadStream } from 'node:fs';
+// Lines are split at \n alone and kept byte for byte (CR LF, invalid UTF-8);
+// the window is decided by collect/syslog-window.ts, in worker threads.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
-import { createSyslogParser } from '../../parsers/syslog.ts';
 import { listSiblings } from '../../sources/file/rotated.ts';
 import { safeName } from '../staging.ts';
 import { skipped } from './agent_spool.ts';
+import type { StagePool } from './stage-pool.ts';
 import type { CollectContext, Collector } from './types.ts';
 
 export const syslogFiles: Collector = {
@@ -23,7 +21,6 @@ export const syslogFiles: Collector = {
   timeoutMs: 5 * 60_000,
   async collect(ctx) {
     const settings = ctx.config.sources.files;
-    const parse = createSyslogParser({ timezone: settings.timezone });
     const files: { path: string; mtimeMs: number }[] = [];
     const unreadable: string[] = [];
     const names = new Map<string, string>();
@@ -43,14 +40,32 @@ export const syslogFiles: Collector = {
     if (files.length === 0 && unreadable.length === 0) {
       throw skipped(ctx.collector, `none of ${settings.paths.join(', ')} exists or was written to in the window`);
     }
-    for (const file of files) {
-      try {
-        await copyWindow(ctx, file.path, file.mtimeMs, parse, names);
-      } catch (error) {
-        if (ctx.signal.aborted) throw error;
-        unreadable.push(`${file.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
+    // Bundle names in the order the files are listed, whichever worker finishes first.
+    const jobs = files.map((file) => {
+      const name = `syslog/${safeName(file.path.endsWith('.gz') ? basename(file.path).slice(0, -3) : basename(file.path))}`;
+      return { ...file, name: uniqueName(names, name, file.path) };
+    });
+    // Each file is read, cut to the window, redacted and written by a worker thread.
+    const pool = ctx.stagePool(jobs.length);
+    const stop = () => void pool.close();
+    ctx.signal.addEventListener('abort', stop, { once: true });
+    const failures: (string | undefined)[] = [];
+    try {
+      await Promise.all(
+        jobs.map(async (job, index) => {
+          try {
+            await copyWindow(ctx, pool, job, settings.timezone);
+          } catch (error) {
+            if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
+            failures[index] = `${job.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+          }
+        }),
+      );
+    } finally {
+      ctx.signal.removeEventListener('abort', stop);
+      await pool.close();
     }
+    unreadable.push(...failures.filter((failure) => failure !== undefined));
     // The readable files are in the bundle; the collector still says which were not.
     if (unreadable.length > 0) {
       throw new CodedError(agentErrors.COLLECTOR_FAILED, {
@@ -63,48 +78,23 @@ export const syslogFiles: Collector = {
 
 async function copyWindow(
   ctx: CollectContext,
-  path: string,
-  mtimeMs: number,
-  parse: ReturnType<typeof createSyslogParser>,
-  names: Map<string, string>,
+  pool: StagePool,
+  file: { path: string; mtimeMs: number; name: string },
+  timezone: string,
 ): Promise<void> {
-  const since = ctx.window.since.getTime();
-  const until = ctx.window.until.getTime();
-  const writtenInWindow = mtimeMs >= since && mtimeMs <= until;
-  // Opened before the bundle file so that an unreadable file leaves nothing behind.
-  const input = await openText(path);
-  const bundleName = `syslog/${safeName(path.endsWith('.gz') ? basename(path).slice(0, -3) : basename(path))}`;
-  const out = ctx.open(uniqueName(names, bundleName, path));
+  const reserved = await ctx.reserve(file.name);
   try {
-    let keep = writtenInWindow;
-    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      // Year-less timestamps are placed relative to the file's last write, not to today.
-      const parsed = parse(line, mtimeMs);
-      if (parsed.parse_failure === undefined) {
-        const time = Date.parse(parsed['@timestamp'].replace(/(\.\d{3})\d*/, '$1'));
-        keep = time >= since && time <= until;
-      }
-      if (keep) await out.write(line);
-    }
+    const result = await pool.stage({
+      source: file.path,
+      gunzip: file.path.endsWith('.gz'),
+      target: reserved.target,
+      window: { timezone, since: ctx.window.since.getTime(), until: ctx.window.until.getTime(), mtimeMs: file.mtimeMs },
+    });
+    await reserved.commit(result);
   } catch (error) {
-    await out.abort();
+    await reserved.abort();
     throw error;
   }
-  await out.close();
-}
-
-/** Readable stream of the file's text, gunzipped for `.gz`; rejects when the file cannot be opened. */
-async function openText(path: string): Promise<Readable> {
-  const raw = createReadStream(path);
-  await new Promise<void>((resolve, reject) => {
-    raw.once('open', () => resolve());
-    raw.once('error', reject);
-  });
-  if (!path.endsWith('.gz')) return raw;
-  const gunzip = createGunzip();
-  raw.on('error', (error) => gunzip.destroy(error));
-  return raw.pipe(gunzip);
 }
 
 // Two configured directories may hold files of one name (/var/log/messages, /srv/app/messages).

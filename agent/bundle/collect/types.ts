@@ -4,6 +4,7 @@
 import type Dockerode from 'dockerode';
 import type { AgentConfig } from '../../config.ts';
 import type { Redactor } from '../../redaction/index.ts';
+import type { StagePool, StageResult } from './stage-pool.ts';
 
 export interface TimeWindow {
   readonly since: Date;
@@ -18,6 +19,16 @@ export interface LineWriter {
   write(line: string): Promise<void>;
   close(): Promise<void>;
   /** Drops the partial file (the collector failed mid-way). */
+  abort(): Promise<void>;
+}
+
+/** A bundle path reserved for a file that a staging worker writes. */
+export interface ReservedFile {
+  /** Where the worker writes the redacted file. */
+  readonly target: string;
+  /** Registers the file the worker wrote, with what it reported. */
+  commit(result: StageResult): Promise<void>;
+  /** Drops the file (the worker failed). */
   abort(): Promise<void>;
 }
 
@@ -85,6 +96,14 @@ export interface CollectContext {
   emit(path: string, content: EmitContent): Promise<void>;
   /** For files written piecewise (several outputs interleaved). */
   open(path: string): LineWriter;
+  /**
+   * Worker threads that stage whole files through this run's engine (and
+   * the release check's), for collectors of big files: one per file, at
+   * most one per core. The collector closes it.
+   */
+  stagePool(files: number): StagePool;
+  /** Reserves `path` for a file a stage pool writes. */
+  reserve(path: string): Promise<ReservedFile>;
 }
 
 export interface Collector {

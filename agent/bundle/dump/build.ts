@@ -44,10 +44,21 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
   const { config, env, dataDir } = options;
   if (options.recipient) checkRecipient(options.recipient);
   const redactor = createRedactor({ settings: config.redaction, env, dataDir });
+  // The second look uses the built-in packs and ignores operator rule files,
+  // so a weakened or mistaken operator rule cannot wave a secret through.
+  // Staging workers already look with it as they write (a dry run releases nothing, so needs no look).
+  const checker = options.dryRun
+    ? undefined
+    : createRedactor({
+        settings: { secrets: config.redaction.secrets, personal: config.redaction.personal },
+        env,
+        dataDir,
+      });
   const collected = await collectBundle({
     window: options.window,
     containers: options.containers,
     redactor,
+    checker,
     config,
     maxBytes: options.maxBytes,
     stagingParent: `${dataDir}/tmp`,
@@ -57,27 +68,23 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
   const staged = collected.staging;
   let sealStaging: BundleStaging | undefined;
   try {
-    if (options.dryRun) return { files: collected.files, summary: collected.summary };
+    if (options.dryRun || !checker) return { files: collected.files, summary: collected.summary };
 
     options.onProgress({ phase: 'rescan' });
-    // The second look uses the built-in packs and ignores operator rule files,
-    // so a weakened or mistaken operator rule cannot wave a secret through.
-    const checker = createRedactor({
-      settings: { secrets: config.redaction.secrets, personal: config.redaction.personal },
-      env,
-      dataDir,
-      literals: redactor.literalValues(),
-    });
-    await rescan(collected.files, (path) => staged.pathOf(path), checker);
+    const literals = redactor.literalValues();
+    checker.addLiterals(literals);
+    await rescan(collected.files, (path) => staged.pathOf(path), checker, literals.length);
 
     options.onProgress({ phase: 'seal' });
     sealStaging = BundleStaging.create(dataDir);
     for (const file of collected.files) {
       // The collectors' redacted files are sealed where they lie: a gigabyte is not copied twice.
-      await sealStaging.adopt(file.path, staged.pathOf(file.path), {
-        collector: file.collector,
-        redactions: file.redactions.total,
-      });
+      await sealStaging.adopt(
+        file.path,
+        staged.pathOf(file.path),
+        { collector: file.collector, redactions: file.redactions.total },
+        file.sha256 === undefined ? undefined : { size: file.size, sha256: file.sha256 },
+      );
     }
     const totals = redactor.totals();
     const manifest: Omit<BundleManifest, 'files' | 'signing_key'> = {

@@ -70,10 +70,12 @@ export class BundleStaging {
   /**
    * Stages a file that is already on disk where it is (hashed, not copied):
    * the caller keeps it unchanged until the bundle is sealed; the archive
-   * writer checks the hash again as it reads it.
+   * writer checks the hash again as it reads it. `digest`: the file's size
+   * and hash when its writer made them as it wrote it (not read again here).
    */
-  async adopt(path: string, localPath: string, meta: FileMeta = {}): Promise<StagedFile> {
+  async adopt(path: string, localPath: string, meta: FileMeta = {}, digest?: Digest): Promise<StagedFile> {
     checkPath(path);
+    if (digest) return this.#register({ path, localPath, size: digest.size, sha256: digest.sha256, ...meta });
     const hasher = new Hasher();
     try {
       for await (const chunk of createReadStream(localPath)) hasher.update(chunk as Buffer);

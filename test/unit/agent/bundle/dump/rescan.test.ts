@@ -39,4 +39,24 @@ describe('the rescan before release', () => {
       code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
     });
   });
+
+  it("trusts a staging worker's check only while the run has learnt no runtime literal since", async () => {
+    const { dir } = stage({ 'a.log': 'retry with password=hunter2hunter2 now\n' });
+    const redactor = createRedactor({ siteKey });
+    const checkedClean = [{ path: 'a.log', checked: { findings: 0, literals: 3 } }];
+    await expect(rescan(checkedClean, (path) => join(dir, path), redactor, 3)).resolves.toBeUndefined();
+    // A literal came after the worker looked: the file is read again, and the finding stops the release.
+    await expect(rescan(checkedClean, (path) => join(dir, path), redactor, 4)).rejects.toMatchObject({
+      code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+    });
+  });
+
+  it('stops the release on what a staging worker found, naming the file and the rule', async () => {
+    const { dir } = stage({ 'a.log': 'fine\n' });
+    const found = [{ path: 'syslog/messages', checked: { findings: 2, rule: 'secret-assignment', literals: 0 } }];
+    await expect(rescan(found, (path) => join(dir, path), createRedactor({ siteKey }), 0)).rejects.toMatchObject({
+      code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+      message: expect.stringMatching(/syslog\/messages.*secret-assignment/),
+    });
+  });
 });

@@ -1,0 +1,144 @@
+// A worker thread of the stage pool (stage-pool.ts): reads one file at a
+// time, keeps the lines in the window, redacts them with the run's engine,
+// looks at the result once more with the release check's engine (built-in
+// packs only), and writes it to its staging path, hashing what it writes.
+// Batches of about a megabyte of whole lines go through each step in turn,
+// so memory stays flat whatever the file's size.
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, unlinkSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createGunzip } from 'node:zlib';
+import { type LineState, newLineState } from '../../redaction/engine.ts';
+import { engineFromPortable } from '../../redaction/setup.ts';
+import { batches, overlongMask, overlongRuleOf } from '../../redaction/stream.ts';
+import { count, newTally } from '../../redaction/tally.ts';
+import type { StageJob, StageReply, StageWorkerData } from './stage-pool.ts';
+import { createWindowFilter, type WindowFilter } from './syslog-window.ts';
+
+const data = workerData as StageWorkerData;
+const engine = engineFromPortable(data.redact);
+const checker = data.check ? engineFromPortable(data.check) : undefined;
+
+parentPort?.on('message', (job: StageJob) => {
+  stage(job).then(
+    (reply) => parentPort?.postMessage(reply),
+    (error: NodeJS.ErrnoException) =>
+      parentPort?.postMessage({ id: job.id, ok: false, message: error.message, code: error.code } satisfies StageReply),
+  );
+});
+
+async function stage(job: StageJob): Promise<StageReply> {
+  // Opened before the staged file is created, so that an unreadable file leaves nothing behind.
+  const input = await openInput(job.source, job.gunzip);
+  const fd = openSync(job.target, 'wx', 0o600);
+  try {
+    const hash = createHash('sha256');
+    const tally = newTally();
+    const state: LineState = newLineState();
+    const checkState: LineState = newLineState();
+    const filter = job.window ? createWindowFilter(job.window) : undefined;
+    let keep = filter === undefined;
+    let size = 0;
+    let last = 10;
+    let findings = 0;
+    let firstRule: string | undefined;
+    const write = (bytes: Buffer) => {
+      if (bytes.length === 0) return;
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      hash.update(bytes);
+      size += bytes.length;
+      last = bytes[bytes.length - 1] as number;
+    };
+    await batches(
+      input,
+      {},
+      {
+        async batch(bytes) {
+          const text = bytes.toString('latin1');
+          const kept = filter ? inWindow(filter, text, bytes) : { text, bytes, keep: true };
+          keep = kept.keep;
+          if (kept.bytes.length === 0) return;
+          const redacted = engine.redactChunk(kept.text, true, state, tally, kept.bytes);
+          const out = redacted === undefined ? kept : { text: redacted, bytes: Buffer.from(redacted, 'latin1') };
+          checker?.scanChunk(
+            out.text,
+            true,
+            checkState,
+            (_start, _end, _line, spans) => {
+              findings += spans.length;
+              firstRule ??= spans[0]?.rule.id;
+            },
+            out.bytes,
+          );
+          write(out.bytes);
+        },
+        async overlong(eol) {
+          // Too long to hold, so its time is unknown: it goes with the line before it.
+          state.block = undefined;
+          checkState.block = undefined;
+          if (!keep) return;
+          count(tally, overlongRuleOf());
+          write(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);
+        },
+      },
+    );
+    // Every line ends in a newline, the last one too.
+    if (size > 0 && last !== 10) write(Buffer.from('\n'));
+    closeSync(fd);
+    return {
+      id: job.id,
+      ok: true,
+      size,
+      sha256: hash.digest('hex'),
+      tally,
+      // The pool adds how many literals the check knew.
+      check: checker ? { findings, ...(firstRule !== undefined && { rule: firstRule }), literals: 0 } : undefined,
+    };
+  } catch (error) {
+    input.destroy();
+    closeSync(fd);
+    try {
+      unlinkSync(job.target);
+    } catch {
+      // already gone
+    }
+    throw error;
+  }
+}
+
+/** The lines of a batch that are in the window (the very same bytes when all are), and the state after them. */
+function inWindow(filter: WindowFilter, text: string, bytes: Buffer): { text: string; bytes: Buffer; keep: boolean } {
+  const parts: Buffer[] = [];
+  let from = -1; // start of the run of kept lines
+  let keep = false;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    keep = filter.keeps(text, start, end);
+    if (keep && from < 0) from = start;
+    if (!keep && from >= 0) {
+      parts.push(bytes.subarray(from, start));
+      from = -1;
+    }
+    start = end + 1;
+  }
+  if (from === 0) return { text, bytes, keep };
+  if (from >= 0) parts.push(bytes.subarray(from));
+  const kept = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  return { text: kept.toString('latin1'), bytes: kept, keep };
+}
+
+/** The file's bytes, gunzipped when asked; rejects when it cannot be opened. */
+async function openInput(path: string, gunzip: boolean): Promise<Readable> {
+  const raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  await new Promise<void>((resolve, reject) => {
+    raw.once('open', () => resolve());
+    raw.once('error', reject);
+  });
+  if (!gunzip) return raw;
+  const unzip = createGunzip({ chunkSize: 256 * 1024 });
+  raw.on('error', (error) => unzip.destroy(error));
+  return raw.pipe(unzip);
+}

@@ -34,13 +34,22 @@ export interface Built {
 
 export async function buildBundle(
   dir: string,
-  options: { name?: string; compression?: Compression; recipient?: string; dataDir?: string } = {},
+  options: {
+    name?: string;
+    compression?: Compression;
+    recipient?: string;
+    dataDir?: string;
+    /** Files added after the usual content. */
+    extra?: Record<string, Buffer>;
+  } = {},
 ): Promise<Built> {
   const dataDir = options.dataDir ?? join(dir, 'data');
   const key = loadOrCreateSigningKey(dataDir);
   const staging = BundleStaging.create(dataDir);
   try {
-    for (const [path, body] of Object.entries(content)) await staging.add(path, body, { collector: 'test' });
+    for (const [path, body] of Object.entries({ ...content, ...options.extra })) {
+      await staging.add(path, body, { collector: 'test' });
+    }
     const path = join(dir, options.name ?? 'bundle.tar.gz');
     const sealed = await sealBundle({
       staging,

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -210,4 +211,30 @@ describe('verifyBundle on encrypted and zstd bundles', () => {
     writeFileSync(path, bytes.subarray(0, cut));
     await expect(verifyBundle(path)).rejects.toThrow(code('TRUNCATED'));
   });
+
+  it.each([
+    ['gzip', [0x1f, 0x8b, 0x08]],
+    ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ] as const)(
+    'rejects a %s bundle of several blocks cut exactly between two of them (TRUNCATED)',
+    async (compression, magic) => {
+      const d = tempDir('shiplog-verify-blocks-');
+      // Incompressible, so the archive spans several 4-8 MiB blocks.
+      const big = await buildBundle(d, { compression, extra: { 'syslog/big': randomBytes(20 * 1024 * 1024) } });
+      await expect(verifyBundle(big.path)).resolves.toMatchObject({ compression });
+      const bytes = readFileSync(big.path);
+      const starts: number[] = [];
+      for (let at = bytes.indexOf(Buffer.from(magic), 1); at > 0; at = bytes.indexOf(Buffer.from(magic), at + 1)) {
+        starts.push(at);
+      }
+      expect(starts.length).toBeGreaterThanOrEqual(2);
+      for (const at of starts) {
+        const path = join(d, `cut-${at}`);
+        writeFileSync(path, bytes.subarray(0, at));
+        await expect(verifyBundle(path)).rejects.toThrow(
+          expect.objectContaining({ code: expect.stringMatching(/^SHIPLOG_ERR_BUNDLE_(TRUNCATED|TAMPERED)$/) }),
+        );
+      }
+    },
+  );
 });

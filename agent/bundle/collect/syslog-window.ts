@@ -48,6 +48,66 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
     return secondMs + Number(stamp.slice(20, 23));
   };
 
+  // Timestamps handed to the parser, with their results, so that lines of one
+  // second are not parsed again: the last traditional stamp, and for RFC 3339
+  // (whose fraction only adds milliseconds) the last second seen with each of
+  // a few offsets (files mix `Z` and `+00:00`).
+  let lastStamp = '';
+  let lastTime: number | undefined;
+  const seconds: { second: string; offset: string; ms: number }[] = [];
+
+  /** Epoch milliseconds of the RFC 3339 stamp `text[at, end)` when its second and offset were parsed before. */
+  const knownSecond = (text: string, at: number, end: number): number | undefined => {
+    if (text.charCodeAt(at + 19) !== 0x2e) return undefined;
+    let i = at + 20;
+    let ms = 0;
+    while (i < end) {
+      const d = text.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      if (i < at + 23) ms = ms * 10 + d;
+      i++;
+    }
+    // The parser wants at least one digit after the dot; fewer than three are tenths or hundredths.
+    if (i === at + 20) return undefined;
+    for (let digits = Math.min(i - at - 20, 3); digits < 3; digits++) ms *= 10;
+    for (const known of seconds) {
+      if (end - i === known.offset.length && text.startsWith(known.offset, i) && text.startsWith(known.second, at)) {
+        return known.ms + ms;
+      }
+    }
+    return undefined;
+  };
+
+  const stampTime = (text: string, at: number, end: number, rfc3339: boolean): number | undefined => {
+    if (!rfc3339) {
+      if (end - at !== lastStamp.length || !text.startsWith(lastStamp, at)) {
+        lastStamp = text.slice(at, end);
+        lastTime = timeOf(parse(lastStamp, mtimeMs));
+      }
+      return lastTime;
+    }
+    const known = knownSecond(text, at, end);
+    if (known !== undefined) return known;
+    const stamp = text.slice(at, end);
+    const time = timeOf(parse(stamp, mtimeMs));
+    if (time !== undefined && stamp.charCodeAt(19) === 0x2e) {
+      // Remember the second and the offset around the fraction, and the second's epoch.
+      let i = 20;
+      while (i < stamp.length && stamp.charCodeAt(i) >= 0x30 && stamp.charCodeAt(i) <= 0x39) i++;
+      const offset = stamp.slice(i);
+      const entry = {
+        second: stamp.slice(0, 19),
+        offset,
+        ms: time - Number(stamp.slice(20, Math.min(i, 23)).padEnd(3, '0')),
+      };
+      const slot = seconds.findIndex((known) => known.offset === offset);
+      if (slot >= 0) seconds[slot] = entry;
+      else if (seconds.length < 4) seconds.push(entry);
+      else seconds[0] = entry;
+    }
+    return time;
+  };
+
   const lineTime = (text: string, start: number, lineEnd: number): number | undefined => {
     let end = lineEnd;
     // A CR LF line ending: the CR is not part of the line.
@@ -59,7 +119,8 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
       return timeOf(parse(Buffer.from(text.slice(start, end), 'latin1').toString('utf8'), mtimeMs));
     }
     let stampEnd: number;
-    if (first >= 0x30 && first <= 0x39) {
+    const rfc3339 = first >= 0x30 && first <= 0x39;
+    if (rfc3339) {
       // RFC 3339 has no space in it: the first word.
       stampEnd = text.indexOf(' ', at);
     } else if (first >= 0x41 && first <= 0x5a) {
@@ -69,7 +130,7 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
       return undefined;
     }
     if (stampEnd < 0 || stampEnd > end) stampEnd = end;
-    return timeOf(parse(text.slice(at, stampEnd), mtimeMs));
+    return stampTime(text, at, stampEnd, rfc3339);
   };
 
   return {

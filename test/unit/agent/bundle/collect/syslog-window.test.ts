@@ -69,6 +69,26 @@ describe('the syslog window filter', () => {
     expect(filtered(latin1.slice(6))).toEqual(reference(examples.slice(6)));
   });
 
+  it('tells the milliseconds apart within one second at both edges of the window', () => {
+    const lines = [
+      '2026-11-25T01:00:00.000Z a',
+      '2026-11-25T01:00:00.001Z b',
+      '2026-11-25T01:00:00.0001Z c',
+      '2026-11-25T01:00:00.Z not a fraction',
+      '2026-11-25T01:00:00.1Z d',
+      '2026-11-25T01:00:00.000+00:00 e',
+      '2026-11-25T01:00:00.000-00:01 f',
+      '2026-11-25T01:00:00.000-00:01x g',
+      '2026-11-24T23:59:59.999Z h',
+      '2026-11-24T23:59:59.9999999Z i',
+      '2026-11-25T00:00:00.0Z j',
+      '2026-11-25T01:00:00.000Z',
+      '2026-11-25T01:00:00.0005Z',
+    ];
+    expect(filtered(lines)).toEqual(reference(lines));
+    expect(filtered(lines).slice(0, 3)).toEqual([true, false, true]);
+  });
+
   it('keeps leading continuation lines when the file was written to within the window', () => {
     const lines = ['\tat first', 'Nov 25 03:10:00 host app: outside', '\tat later'];
     expect(filtered(lines, 'UTC', since + 1000)).toEqual([true, false, false]);
@@ -86,11 +106,21 @@ describe('the syslog window filter', () => {
       '2026-11-25T00:',
       '30:00',
       '.5',
+      '.',
+      '.123',
+      '.0001234567',
+      '.999',
       'Z',
+      '+00:00',
       '+01:00',
       'Nov 25 ',
       'Nov  5 ',
       '00:59:59',
+      '2026-11-25T00:59:59',
+      '2026-11-25T01:00:00',
+      '2026-11-25T02:00:00',
+      '2026-11-24T23:59:59',
+      'Nov 25 01:00:00',
       ' ',
       'host',
       'app[1]:',
@@ -112,7 +142,7 @@ describe('the syslog window filter', () => {
           }
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });

@@ -126,7 +126,8 @@ async function appendEntry(
     archive.append(source.bytes, data);
     digest = digestOf(source.bytes);
   } else {
-    const input = 'file' in source ? createReadStream(source.file) : source.stream;
+    // Reads of a megabyte: the tar, hash and compression stages handle each chunk once, whatever its size.
+    const input = 'file' in source ? createReadStream(source.file, { highWaterMark: 1024 * 1024 }) : source.stream;
     const hashing = new HashingStream();
     input.once('error', (error: Error) => hashing.destroy(error));
     hashing.once('error', (error: Error) => archive.emit('error', error));

@@ -40,14 +40,31 @@ export function compressor(compression: Compression, options: CompressorOptions 
   const parallel = options.parallel ?? availableParallelism() + 1;
   if (compression === 'gzip') {
     const level = options.level ?? 6;
-    return new BlockCompressor((block) => gzipBlock(block, { level }), options.blockBytes ?? 4 << 20, parallel);
+    return new BlockCompressor(
+      (block) => gzipBlock(block, { level, chunkSize: outputChunk(block) }),
+      options.blockBytes ?? 4 << 20,
+      parallel,
+    );
   }
   const params = {
     [zlibConstants.ZSTD_c_compressionLevel]: options.level ?? defaultZstdLevel,
     // The frame checksum lets a reader tell a damaged frame from a complete one.
     [zlibConstants.ZSTD_c_checksumFlag]: 1,
   };
-  return new BlockCompressor((block) => zstdBlock(block, { params }), options.blockBytes ?? 8 << 20, parallel);
+  return new BlockCompressor(
+    (block) => zstdBlock(block, { params, chunkSize: outputChunk(block) }),
+    options.blockBytes ?? 8 << 20,
+    parallel,
+  );
+}
+
+/**
+ * Output buffer for one block: zlib hands each filled buffer to this thread,
+ * so its 16 KiB default would mean hundreds of callbacks and allocations per
+ * block; a quarter of the block holds most compressed logs in one go.
+ */
+function outputChunk(block: Buffer): number {
+  return Math.max(64 * 1024, block.length >> 2);
 }
 
 interface Pending {
@@ -97,8 +114,7 @@ class BlockCompressor extends Transform {
     const rest = all.subarray(size);
     this.#parts = rest.length > 0 ? [rest] : [];
     this.#length = rest.length;
-    // A copy: the caller may reuse what it wrote, and the pool reads the block later.
-    return Buffer.from(all.subarray(0, size));
+    return all.subarray(0, size);
   }
 
   #start(block: Buffer): void {

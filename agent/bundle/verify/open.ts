@@ -27,7 +27,8 @@ export interface OpenedBundle {
 export async function openBundle(path: string, identities: readonly string[] = []): Promise<OpenedBundle> {
   const head = await readHead(path, 64);
   let encrypted = false;
-  let plain: Readable = createReadStream(path);
+  // Megabyte reads and 256 KiB decompressed chunks: the tar reader and the hashes see each chunk once.
+  let plain: Readable = createReadStream(path, { highWaterMark: 1024 * 1024 });
   if (startsWith(head, ageMagic) || startsWith(head, ageArmor)) {
     if (startsWith(head, ageArmor)) {
       throw new CodedError(agentErrors.BUNDLE_DECRYPT, {
@@ -52,7 +53,9 @@ export async function openBundle(path: string, identities: readonly string[] = [
       detail: encrypted ? 'the decrypted data is not gzip or zstd' : 'it is not a gzip, zstd or age file',
     });
   }
-  const decompressor: Transform = compression === 'gzip' ? createGunzip() : createZstdDecompress();
+  const chunkSize = 256 * 1024;
+  const decompressor: Transform =
+    compression === 'gzip' ? createGunzip({ chunkSize }) : createZstdDecompress({ chunkSize });
   rest.once('error', (error) => decompressor.destroy(error));
   rest.pipe(decompressor);
   return { encrypted, compression, tar: classify(decompressor, path, encrypted) };

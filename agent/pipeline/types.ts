@@ -33,6 +33,12 @@ export interface EventWriter {
    * full this does not resolve: a pull source simply stops reading (backpressure).
    */
   write(events: readonly LogEvent[], signal?: AbortSignal): Promise<void>;
+  /**
+   * The same for events already encoded as records (canonical JSON, see
+   * pipeline/event-json.ts): the file source writes these, with no event
+   * object per line.
+   */
+  writeRecords(records: readonly string[], signal?: AbortSignal): Promise<void>;
 }
 
 /** Lifecycle every component follows (OpenTelemetry Collector style). */

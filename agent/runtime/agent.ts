@@ -95,7 +95,7 @@ export class Agent {
       });
       this.sink = sink;
       this.runner = new SinkRunner({
-        source: spoolBatches(this.spool.reader('elasticsearch'), this.counters),
+        source: spoolBatches(this.spool.reader('elasticsearch')),
         sink,
         maxEvents: es.batch_events,
         maxBytes: parseBytes(es.batch_bytes),

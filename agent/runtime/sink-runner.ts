@@ -1,11 +1,11 @@
 // Moves events from the spool to a sink: read a batch, deliver it, and only
 // then acknowledge it, in order, so the spool frees nothing undelivered.
 // Up to `concurrency` batches are in flight; acknowledgements stay ordered.
-import type { LogEvent } from '../../schemas/log-event.ts';
 import type { Component } from '../pipeline/types.ts';
 
 export interface Batch {
-  readonly events: readonly LogEvent[];
+  /** Spool records: events as canonical JSON (pipeline/event-json.ts). */
+  readonly records: readonly string[];
   /** Marks the batch delivered; the spool may then free it. */
   ack(): Promise<void>;
 }
@@ -18,7 +18,7 @@ export interface BatchSource {
 }
 
 export interface Deliverer {
-  deliver(events: readonly LogEvent[], signal?: AbortSignal): Promise<unknown>;
+  deliverRecords(records: readonly string[], signal?: AbortSignal): Promise<unknown>;
 }
 
 export interface SinkRunnerOptions {
@@ -83,7 +83,7 @@ export class SinkRunner implements Component {
         continue;
       }
       const previous = inOrder;
-      const step = sink.deliver(batch.events, signal).then(
+      const step = sink.deliverRecords(batch.records, signal).then(
         async () => {
           // A batch is acknowledged only after every earlier one was.
           if (!(await previous)) return false;

@@ -7,9 +7,9 @@ import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseBytes } from '../../core/units.ts';
 import { createSyslogParser } from '../parsers/syslog.ts';
-import type { EventWriter, LogEvent } from '../pipeline/types.ts';
+import type { EventWriter } from '../pipeline/types.ts';
 import type { FileCheckpoint } from '../sources/file/checkpoint.ts';
-import { type LineMeta, lineEvent } from '../sources/file/events.ts';
+import { FileEventEncoder, type LineMeta } from '../sources/file/events.ts';
 import { fingerprintOf, identityKey, readGzipHead, readHead } from '../sources/file/identity.ts';
 import { StreamMerge } from '../sources/file/merging.ts';
 import type { FileSourceConfig } from '../sources/file/options.ts';
@@ -74,14 +74,30 @@ async function shipFile(path: string, options: ShipOptions, batcher: Batcher, su
     const cursor: Cursor = { entry, path, splitter, readEnd: 0, readSkipping: false, finished: false };
     const parse = createSyslogParser({ timezone: options.config.timezone });
     const multiline = options.config.multiline;
-    const merge = multiline.mode === 'off' ? undefined : new StreamMerge(multiline, hostName);
+    const encoder = new FileEventEncoder(hostName);
+    const merge = multiline.mode === 'off' ? undefined : new StreamMerge(multiline, encoder);
     const records: LineRecord[] = [];
-    const events: LogEvent[] = [];
+    const events: string[] = [];
+    // Multiline merge runs on the file's own clock, read once per chunk: the
+    // time of the last line that carried one. A held stack trace is closed
+    // once a whole chunk went by without its stream and the log moved
+    // flush_after past it, much as the agent would have closed it when tailing
+    // the file live; the reading speed of a backfill plays no part.
+    let logClock = 0;
+    let previousClock = 0;
     const handOut = async (now: number) => {
+      let stamp: string | undefined;
       for (const record of records) {
         const meta: LineMeta = { cursor, record, parsed: parse(record.text, now) };
-        if (merge) merge.push(meta, now, events);
-        else events.push(lineEvent(hostName, meta));
+        if (meta.parsed.parse_failure === undefined) stamp = meta.parsed['@timestamp'];
+        if (merge) merge.push(meta, logClock, events);
+        else events.push(encoder.line(meta));
+      }
+      if (merge) {
+        merge.flushDue(previousClock, events);
+        previousClock = logClock;
+        const time = stamp === undefined ? Number.NaN : Date.parse(stamp);
+        if (time > logClock) logClock = time;
       }
       summary.lines += records.length;
       records.length = 0;
@@ -113,7 +129,7 @@ class Batcher {
   readonly #maxBytes: number;
   readonly #maxInFlight: number;
   readonly #inFlight = new Set<Promise<void>>();
-  #batch: LogEvent[] = [];
+  #batch: string[] = [];
   #bytes = 0;
   #failure: unknown;
   written = 0;
@@ -125,10 +141,10 @@ class Batcher {
     this.#maxInFlight = options.inFlight ?? 4;
   }
 
-  async add(events: readonly LogEvent[]): Promise<void> {
-    for (const event of events) {
-      this.#batch.push(event);
-      this.#bytes += event.message.length + 200;
+  async add(records: readonly string[]): Promise<void> {
+    for (const record of records) {
+      this.#batch.push(record);
+      this.#bytes += record.length;
       if (this.#batch.length >= this.#maxEvents || this.#bytes >= this.#maxBytes) await this.#flush();
     }
   }
@@ -146,9 +162,9 @@ class Batcher {
     const count = batch.length;
     this.#batch = [];
     this.#bytes = 0;
-    // The callbacks hold the count, not the batch: the events can be collected
-    // as soon as the writer has encoded them, not when the write is durable.
-    const write = this.#writer.write(batch).then(
+    // The callbacks hold the count, not the batch: the records can be collected
+    // as soon as the writer has copied them, not when the write is durable.
+    const write = this.#writer.writeRecords(batch).then(
       () => {
         this.written += count;
       },

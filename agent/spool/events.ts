@@ -1,6 +1,8 @@
-// The typed layer over the byte-level spool: LogEvents go in as UTF-8 JSON.
+// The typed layer over the byte-level spool: LogEvents go in as UTF-8 JSON in
+// the canonical key order of pipeline/event-json.ts.
 // Sinks that send JSON anyway (the Elasticsearch bulk body) can use a
 // record's bytes as they are and skip decodeEvent.
+import { eventJson } from '../pipeline/event-json.ts';
 import type { EventWriter, LogEvent } from '../pipeline/types.ts';
 import type { ReadOnlySpool } from './readonly.ts';
 import type { Spool } from './spool.ts';
@@ -28,12 +30,13 @@ export class SpoolEventWriter implements EventWriter {
     }
   }
 
+  writeRecords(records: readonly string[], signal?: AbortSignal): Promise<void> {
+    return this.#spool.append(records, { signal, whenFull: this.#whenFull }).then(ignore);
+  }
+
   /** Like write, but tells how many events were accepted and how many dropped. */
   append(events: readonly LogEvent[], signal?: AbortSignal): Promise<AppendResult> {
-    return this.#spool.append(
-      events.map((event) => JSON.stringify(event)),
-      { signal, whenFull: this.#whenFull },
-    );
+    return this.#spool.append(events.map(eventJson), { signal, whenFull: this.#whenFull });
   }
 }
 

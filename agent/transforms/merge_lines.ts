@@ -42,6 +42,8 @@ export interface LineMerger<M> {
   nextDeadline(): number | undefined;
   /** Meta of the earliest line still held: a checkpoint must not pass its start. */
   pendingFirst(): M | undefined;
+  /** Whether the merger is in a state a fresh one is not: holding lines, or inside a dump. */
+  busy(): boolean;
 }
 
 type Mode = 'off' | 'auto' | 'pattern';
@@ -113,6 +115,41 @@ export function cutUtf8(text: string, maxBytes: number): string {
   return bytes.toString('utf8', 0, end);
 }
 
+/** A line on its own as an event, cut at maxBytes. */
+function singleEvent<M>(line: MergeInput<M>, maxBytes: number): MergedEvent<M> {
+  // Most lines are short: no UTF-8 character takes more than 3 UTF-16 units' worth of bytes.
+  const cut = line.text.length * 3 > maxBytes && (line.bytes ?? Buffer.byteLength(line.text)) > maxBytes;
+  return {
+    text: cut ? cutUtf8(line.text, maxBytes) : line.text,
+    firstMeta: line.meta,
+    lastMeta: line.meta,
+    lineCount: 1,
+    truncated: cut || line.truncated === true,
+  };
+}
+
+/**
+ * What a fresh merger (one that is not busy) would do with a line: undefined
+ * when it would hold the line (it may open a dump), else the event it would
+ * emit. A caller with many streams keeps mergers only for busy ones and sends
+ * every other line through this, which is what a fresh merger would do anyway.
+ */
+export function createFreshLine<M>(config: MultilineConfig): (line: MergeInput<M>) => MergedEvent<M> | undefined {
+  const settings = settingsOf(config);
+  const { mode, maxBytes } = settings;
+  return (line) => (opensDump(mode, line.text) === 'none' ? singleEvent(line, maxBytes) : undefined);
+}
+
+/** The grammar a line opens in a stream that is in none, or 'none' when it stands alone. */
+function opensDump(mode: Mode, text: string): State {
+  if (mode === 'pattern') return 'pattern';
+  if (mode === 'off') return 'none';
+  if (PY_START.test(text)) return 'py-trace';
+  if (GO_START.test(text)) return 'go';
+  if (JAVA_START.test(text)) return 'java';
+  return 'none';
+}
+
 /** A merger for one stream; the config is compiled once and shared between streams. */
 export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
   const settings = settingsOf(config);
@@ -130,17 +167,7 @@ export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
   // shows whether the dump goes on; if not, they leave as events of their own.
   let blanks: MergeInput<M>[] = [];
 
-  const single = (line: MergeInput<M>): MergedEvent<M> => {
-    // Most lines are short: no UTF-8 character takes more than 3 UTF-16 units' worth of bytes.
-    const cut = line.text.length * 3 > maxBytes && (line.bytes ?? Buffer.byteLength(line.text)) > maxBytes;
-    return {
-      text: cut ? cutUtf8(line.text, maxBytes) : line.text,
-      firstMeta: line.meta,
-      lastMeta: line.meta,
-      lineCount: 1,
-      truncated: cut || line.truncated === true,
-    };
-  };
+  const single = (line: MergeInput<M>): MergedEvent<M> => singleEvent(line, maxBytes);
 
   const append = (line: MergeInput<M>): void => {
     const size = line.bytes ?? Buffer.byteLength(line.text);
@@ -221,15 +248,7 @@ export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
     }
   };
 
-  /** The grammar a fresh line opens, or 'none' when it stands alone. */
-  const opens = (text: string): State => {
-    if (mode === 'pattern') return 'pattern';
-    if (mode === 'off') return 'none';
-    if (PY_START.test(text)) return 'py-trace';
-    if (GO_START.test(text)) return 'go';
-    if (JAVA_START.test(text)) return 'java';
-    return 'none';
-  };
+  const opens = (text: string): State => opensDump(mode, text);
 
   const push = (line: MergeInput<M>, now: number): MergedEvent<M>[] => {
     const out: MergedEvent<M>[] = [];
@@ -272,6 +291,9 @@ export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
     },
     pendingFirst() {
       return lines > 0 ? firstMeta : blanks[0]?.meta;
+    },
+    busy() {
+      return state !== 'none' || held();
     },
   };
 }

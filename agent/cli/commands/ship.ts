@@ -11,7 +11,6 @@ import { agentErrors } from '../../errors.ts';
 import { Counters } from '../../pipeline/counters.ts';
 import type { EventWriter } from '../../pipeline/types.ts';
 import { shipFiles } from '../../ship/ship.ts';
-import { ElasticsearchSink } from '../../sinks/elasticsearch/sink.ts';
 import { Spool, SpoolEventWriter, spoolOptionsFromConfig } from '../../spool/index.ts';
 
 const usage = `Usage: shiplog ship [--config FILE] PATH...
@@ -48,8 +47,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let close: () => Promise<void>;
   let rejected = () => 0;
   if (config.elasticsearch) {
+    // Loaded only when used: the client is a fifth of the process's memory.
+    const { ElasticsearchSink } = await import('../../sinks/elasticsearch/sink.ts');
     const sink = new ElasticsearchSink({ config: config.elasticsearch, dataDir, telemetry: counters, onError: warn });
-    writer = { write: async (events, signal) => void (await sink.deliver(events, signal)) };
+    writer = {
+      write: async (events, signal) => void (await sink.deliver(events, signal)),
+      writeRecords: async (records, signal) => void (await sink.deliverRecords(records, signal)),
+    };
     target = `Elasticsearch ${sink.health().url} (${sink.health().dataStream})`;
     close = () => sink.close();
     rejected = () => sink.health().rejected;

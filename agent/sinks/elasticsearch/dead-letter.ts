@@ -9,7 +9,8 @@ export interface DeadLetterEntry {
   status: number;
   reason: string;
   index: string;
-  event: LogEvent;
+  /** The event; a record that did not decode is kept as its text. */
+  event: LogEvent | string;
 }
 
 export class DeadLetterFile {

@@ -1,6 +1,10 @@
 // Turns events into bulk `create` operations. Each operation is serialised
 // once; the batch keeps the lines so a retry resends only failed items.
+// Spool records in the canonical form (pipeline/event-json.ts) are spliced,
+// not parsed: the id and timestamp are read from the record's head and
+// `event.ingested` and `data_stream` are written around its bytes.
 import type { LogEvent } from '../../../schemas/log-event.ts';
+import { eventJson, quote, splitCanonical } from '../../pipeline/event-json.ts';
 
 export interface Target {
   /** `logs-<dataset>-<namespace>` */
@@ -15,7 +19,10 @@ export interface EncodedItem {
   /** Action line + document line, each ending in \n. */
   readonly lines: string;
   readonly bytes: number;
-  readonly event: LogEvent;
+  readonly timestamp: string;
+  /** The event, or the record it was spliced from (decoded only for the dead-letter file). */
+  readonly event?: LogEvent;
+  readonly record?: string;
 }
 
 export function targetFor(dataset: string, namespace: string, dataStreams: boolean): Target {
@@ -29,13 +36,48 @@ export function indexFor(target: Target, timestamp: string): string {
   return day ? `${target.dataStream}-${day[1]}.${day[2]}.${day[3]}` : `${target.dataStream}-undated`;
 }
 
+function actionLine(target: Target, timestamp: string, id: string): string {
+  return `{"create":{"_index":${quote(indexFor(target, timestamp))},"_id":${quote(id)}}}`;
+}
+
+function dataStreamPart(target: Target): string {
+  return `"data_stream":{"type":"logs","dataset":${quote(target.dataset)},"namespace":${quote(target.namespace)}}`;
+}
+
 export function encodeEvent(event: LogEvent, target: Target, ingested: string): EncodedItem {
-  const action = JSON.stringify({ create: { _index: indexFor(target, event['@timestamp']), _id: event.shiplog.id } });
-  const doc = JSON.stringify({
+  const action = actionLine(target, event['@timestamp'], event.shiplog.id);
+  const doc = eventJson({
     ...event,
     event: { ...event.event, ingested },
     data_stream: { type: 'logs', dataset: target.dataset, namespace: target.namespace },
   });
   const lines = `${action}\n${doc}\n`;
-  return { lines, bytes: Buffer.byteLength(lines), event };
+  return { lines, bytes: Buffer.byteLength(lines), timestamp: event['@timestamp'], event };
+}
+
+/**
+ * A spool record as a bulk operation. A record that is not canonical, or
+ * already carries `event.ingested` or `data_stream`, is decoded and encoded
+ * again; one that is not JSON of an object throws (the caller counts it).
+ */
+export function encodeRecord(record: string, target: Target, ingested: string): EncodedItem {
+  const parts = splitCanonical(record);
+  if (parts === undefined || parts.eventHasIngested || record.includes('"data_stream":')) {
+    const event: unknown = JSON.parse(record);
+    if (typeof event !== 'object' || event === null) throw new TypeError('the record is not a JSON object');
+    return encodeEvent(event as LogEvent, target, ingested);
+  }
+  const action = actionLine(target, parts.timestamp, parts.id);
+  const lines = `${action}\n${parts.head}"ingested":"${ingested}",${parts.tail.slice(0, -1)},${dataStreamPart(target)}}\n`;
+  return { lines, bytes: Buffer.byteLength(lines), timestamp: parts.timestamp, record };
+}
+
+/** The event of an item, for the dead-letter file. */
+export function itemEvent(item: EncodedItem): LogEvent | string {
+  if (item.event) return item.event;
+  try {
+    return JSON.parse(item.record ?? '') as LogEvent;
+  } catch {
+    return item.record ?? '';
+  }
 }

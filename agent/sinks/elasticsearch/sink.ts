@@ -17,7 +17,7 @@ import type { Telemetry } from '../../pipeline/types.ts';
 import { type ClusterCapabilities, chooseMappings, parseNodesInfo } from './capabilities.ts';
 import { type ClientFactory, clientOptions, defaultClientFactory } from './client.ts';
 import { type DeadLetterEntry, DeadLetterFile } from './dead-letter.ts';
-import { type EncodedItem, encodeEvent, indexFor, type Target, targetFor } from './encoder.ts';
+import { type EncodedItem, encodeEvent, encodeRecord, indexFor, itemEvent, type Target, targetFor } from './encoder.ts';
 import { type BulkItemResult, backoffMs, classifyItem, classifyRequestFailure } from './retry.ts';
 import { indexTemplate } from './template.ts';
 
@@ -96,11 +96,40 @@ export class ElasticsearchSink {
 
   /** Resolves when every event is delivered, already present, or dead-lettered. */
   async deliver(events: readonly LogEvent[], signal?: AbortSignal): Promise<DeliveryReport> {
-    const report: DeliveryReport = { delivered: 0, duplicates: 0, rejected: 0 };
-    if (events.length === 0) return report;
+    if (events.length === 0) return { delivered: 0, duplicates: 0, rejected: 0 };
     const target = await this.connect(signal);
     const ingested = new Date().toISOString();
-    let pending = events.map((event) => encodeEvent(event, target, ingested));
+    return this.send(
+      events.map((event) => encodeEvent(event, target, ingested)),
+      signal,
+    );
+  }
+
+  /**
+   * The same for spool records (canonical JSON), spliced into bulk lines
+   * without decoding. A record that is not an event is counted as
+   * decode_error and skipped: retrying it could never succeed.
+   */
+  async deliverRecords(records: readonly string[], signal?: AbortSignal): Promise<DeliveryReport> {
+    if (records.length === 0) return { delivered: 0, duplicates: 0, rejected: 0 };
+    const target = await this.connect(signal);
+    const ingested = new Date().toISOString();
+    const items: EncodedItem[] = [];
+    let undecodable = 0;
+    for (const record of records) {
+      try {
+        items.push(encodeRecord(record, target, ingested));
+      } catch {
+        undecodable++;
+      }
+    }
+    if (undecodable > 0) this.telemetry.eventsDropped(component, 'decode_error', undecodable, false);
+    return this.send(items, signal);
+  }
+
+  private async send(items: EncodedItem[], signal?: AbortSignal): Promise<DeliveryReport> {
+    const report: DeliveryReport = { delivered: 0, duplicates: 0, rejected: 0 };
+    let pending = items;
     let attempt = 0;
     while (pending.length > 0) {
       const retry: EncodedItem[] = [];
@@ -212,8 +241,8 @@ export class ElasticsearchSink {
     const entries: DeadLetterEntry[] = items.map(({ item, status, reason }) => ({
       status,
       reason,
-      index: target ? indexFor(target, item.event['@timestamp']) : '',
-      event: item.event,
+      index: target ? indexFor(target, item.timestamp) : '',
+      event: itemEvent(item),
     }));
     await this.deadLetter.write(entries);
     report.rejected += items.length;

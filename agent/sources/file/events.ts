@@ -1,9 +1,12 @@
-// A line (or a merged run of lines) of a tailed file as a LogEvent. The id
-// comes from the identity and the byte offset of the (first) line, so reading
-// the same bytes again yields the same id and Elasticsearch stores it once.
+// A line (or a merged run of lines) of a tailed file as a spool record: the
+// canonical JSON of pipeline/event-json.ts, written straight from the parse
+// result, because building a LogEvent object per line and then serialising it
+// was most of the file source's cost. The id comes from the identity and the
+// byte offset of the (first) line, so reading the same bytes again yields the
+// same id and Elasticsearch stores it once.
 import type { ParsedSyslog } from '../../parsers/syslog.ts';
-import { eventId } from '../../pipeline/event-id.ts';
-import type { LogEvent } from '../../pipeline/types.ts';
+import { offsetId, streamIdPrefix } from '../../pipeline/event-id.ts';
+import { processJson, quote, syslogJson } from '../../pipeline/event-json.ts';
 import type { MergedEvent } from '../../transforms/merge_lines.ts';
 import type { LineRecord } from './reader.ts';
 import type { Cursor } from './tracker.ts';
@@ -17,52 +20,71 @@ export interface LineMeta {
 
 export const INVALID_UTF8_TAG = 'invalid_utf8';
 
-export function toEvent(
-  hostName: string,
-  meta: LineMeta,
-  message: string,
-  flags: { truncated: boolean; lineCount: number; invalidUtf8: boolean },
-): LogEvent {
-  const { cursor, record, parsed } = meta;
-  const origin: LogEvent['shiplog']['origin'] = {
-    source: 'file',
-    key: cursor.entry.key,
-    position: String(record.start),
-    seq: 0,
-  };
-  const shiplog: LogEvent['shiplog'] = { id: eventId(hostName, origin), origin };
-  if (flags.truncated) shiplog.truncated = true;
-  if (flags.lineCount > 1) shiplog.multiline = flags.lineCount;
-  if (parsed.parse_failure !== undefined) shiplog.parse_failure = parsed.parse_failure;
-  const log: NonNullable<LogEvent['log']> = { file: { path: cursor.path } };
-  if (parsed.syslog) log.syslog = parsed.syslog;
-  const event: LogEvent = {
-    '@timestamp': parsed['@timestamp'],
-    message,
-    event: { dataset: 'system.syslog' },
-    log,
-    host: { name: hostName },
-    shiplog,
-  };
-  if (parsed.process) event.process = parsed.process;
-  if (flags.invalidUtf8) event.tags = [INVALID_UTF8_TAG];
-  return event;
+/** The parts of a record that are the same for every line of one file identity. */
+interface FileParts {
+  key: string;
+  path: string;
+  idPrefix: string;
+  /** `"origin":{"source":"file","key":...,"position":"` */
+  originHead: string;
+  /** `,"log":{"file":{"path":...}` (the log object left open for syslog). */
+  logHead: string;
 }
 
-/** One line that is its own event. */
-export function lineEvent(hostName: string, meta: LineMeta): LogEvent {
-  return toEvent(hostName, meta, meta.parsed.message, {
-    truncated: meta.record.truncated,
-    lineCount: 1,
-    invalidUtf8: meta.record.invalidUtf8,
-  });
-}
+/** Encodes a file's lines as records; one per source (it caches per identity). */
+export class FileEventEncoder {
+  readonly #hostName: string;
+  readonly #hostPart: string;
+  readonly #parts = new WeakMap<Cursor, FileParts>();
 
-/** A merged event: the first line's time and fields, every line's text. */
-export function mergedEvent(hostName: string, merged: MergedEvent<LineMeta>): LogEvent {
-  return toEvent(hostName, merged.firstMeta, merged.text, {
-    truncated: merged.truncated,
-    lineCount: merged.lineCount,
-    invalidUtf8: merged.firstMeta.record.invalidUtf8 || merged.lastMeta.record.invalidUtf8,
-  });
+  constructor(hostName: string) {
+    this.#hostName = hostName;
+    this.#hostPart = `,"host":{"name":${quote(hostName)}}`;
+  }
+
+  /** One line that is its own event. */
+  line(meta: LineMeta): string {
+    return this.#encode(meta, meta.parsed.message, meta.record.truncated, 1, meta.record.invalidUtf8);
+  }
+
+  /** A merged event: the first line's time and fields, every line's text. */
+  merged(merged: MergedEvent<LineMeta>): string {
+    const first = merged.firstMeta;
+    const invalidUtf8 = first.record.invalidUtf8 || merged.lastMeta.record.invalidUtf8;
+    return this.#encode(first, merged.text, merged.truncated, merged.lineCount, invalidUtf8);
+  }
+
+  #encode(meta: LineMeta, message: string, truncated: boolean, lineCount: number, invalidUtf8: boolean): string {
+    const parts = this.#partsOf(meta.cursor);
+    const { parsed } = meta;
+    const start = meta.record.start;
+    let out = `{"@timestamp":${quote(parsed['@timestamp'])},"event":{"dataset":"system.syslog"},"shiplog":{"id":"${offsetId(parts.idPrefix, start)}",${parts.originHead}${start}","seq":0}`;
+    if (truncated) out += ',"truncated":true';
+    if (lineCount > 1) out += `,"multiline":${lineCount}`;
+    if (parsed.parse_failure !== undefined) out += `,"parse_failure":${quote(parsed.parse_failure)}`;
+    out += `},"message":${quote(message)}`;
+    if (invalidUtf8) out += `,"tags":["${INVALID_UTF8_TAG}"]`;
+    out += parts.logHead;
+    if (parsed.syslog !== undefined) out += `,"syslog":${syslogJson(parsed.syslog)}`;
+    out += `}${this.#hostPart}`;
+    if (parsed.process !== undefined) out += `,"process":${processJson(parsed.process)}`;
+    return `${out}}`;
+  }
+
+  #partsOf(cursor: Cursor): FileParts {
+    const key = cursor.entry.key;
+    let parts = this.#parts.get(cursor);
+    // A cursor keeps its identity; its path changes when the file is renamed.
+    if (parts === undefined || parts.key !== key || parts.path !== cursor.path) {
+      parts = {
+        key,
+        path: cursor.path,
+        idPrefix: streamIdPrefix(this.#hostName, 'file', key),
+        originHead: `"origin":{"source":"file","key":${quote(key)},"position":"`,
+        logHead: `,"log":{"file":{"path":${quote(cursor.path)}}`,
+      };
+      this.#parts.set(cursor, parts);
+    }
+    return parts;
+  }
 }

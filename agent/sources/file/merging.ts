@@ -5,60 +5,83 @@
 // `\tat ...` lines carry none) belongs to the stream of the line before it.
 
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
-import type { LogEvent } from '../../pipeline/types.ts';
-import { createLineMerger, type LineMerger } from '../../transforms/merge_lines.ts';
-import { type LineMeta, mergedEvent } from './events.ts';
+import {
+  createFreshLine,
+  createLineMerger,
+  type LineMerger,
+  type MergedEvent,
+  type MergeInput,
+} from '../../transforms/merge_lines.ts';
+import type { FileEventEncoder, LineMeta } from './events.ts';
 import type { Cursor } from './tracker.ts';
 
 export class StreamMerge {
   readonly #config: MultilineConfig;
-  readonly #hostName: string;
+  readonly #encoder: FileEventEncoder;
+  readonly #fresh: (line: MergeInput<LineMeta>) => MergedEvent<LineMeta> | undefined;
+  /**
+   * Mergers of the streams that are busy (inside a dump, or holding lines).
+   * Every other stream is in the state of a fresh merger, so its lines go
+   * through #fresh: a file written by thousands of processes costs no merger
+   * per process, and no key per line while no stream is busy.
+   */
   readonly #mergers = new Map<string, LineMerger<LineMeta>>();
-  /** Per file, the stream of its last line: consecutive lines of one process skip the key lookup. */
-  readonly #last = new Map<
-    Cursor,
-    { key: string; merger: LineMerger<LineMeta>; host?: string; app?: string; pid?: string }
-  >();
+  /** Per file, the process of its last line, which a line without a header belongs to. */
+  readonly #last = new WeakMap<Cursor, { host?: string; app?: string; pid?: string }>();
 
-  constructor(config: MultilineConfig, hostName: string) {
+  constructor(config: MultilineConfig, encoder: FileEventEncoder) {
     // Compiles the settings now, so a bad start_pattern fails at start-up.
     createLineMerger(config);
     this.#config = config;
-    this.#hostName = hostName;
+    this.#encoder = encoder;
+    this.#fresh = createFreshLine<LineMeta>(config);
   }
 
-  push(meta: LineMeta, now: number, events: LogEvent[]): void {
-    const input = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
-    for (const merged of this.#mergerFor(meta).push(input, now)) events.push(mergedEvent(this.#hostName, merged));
-  }
-
-  #mergerFor(meta: LineMeta): LineMerger<LineMeta> {
-    const last = this.#last.get(meta.cursor);
+  /** Adds a line; the records of the events it completed go onto `records`. */
+  push(meta: LineMeta, now: number, records: string[]): void {
+    const input: MergeInput<LineMeta> = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
+    let last = this.#last.get(meta.cursor);
+    if (!last) {
+      last = {};
+      this.#last.set(meta.cursor, last);
+    }
     const syslog = meta.parsed.syslog;
-    if (last && (meta.parsed.parse_failure !== undefined || sameProcess(last, syslog))) return last.merger;
-    const key = `${meta.cursor.entry.key}\u0000${syslog?.hostname ?? ''}\u0000${syslog?.appname ?? ''}\u0000${syslog?.procid ?? ''}`;
-    let merger = this.#mergers.get(key);
+    if (meta.parsed.parse_failure === undefined) {
+      last.host = syslog?.hostname;
+      last.app = syslog?.appname;
+      last.pid = syslog?.procid;
+    }
+    let key: string | undefined;
+    let merger: LineMerger<LineMeta> | undefined;
+    if (this.#mergers.size > 0) {
+      key = `${meta.cursor.entry.key}\u0000${last.host ?? ''}\u0000${last.app ?? ''}\u0000${last.pid ?? ''}`;
+      merger = this.#mergers.get(key);
+    }
     if (!merger) {
+      const single = this.#fresh(input);
+      if (single) {
+        records.push(this.#encoder.merged(single));
+        return;
+      }
+      key ??= `${meta.cursor.entry.key}\u0000${last.host ?? ''}\u0000${last.app ?? ''}\u0000${last.pid ?? ''}`;
       merger = createLineMerger<LineMeta>(this.#config);
       this.#mergers.set(key, merger);
     }
-    this.#last.set(meta.cursor, { key, merger, host: syslog?.hostname, app: syslog?.appname, pid: syslog?.procid });
-    return merger;
+    for (const merged of merger.push(input, now)) records.push(this.#encoder.merged(merged));
+    if (!merger.busy() && key !== undefined) this.#mergers.delete(key);
   }
 
   /** Emits what waited flush_after, and forgets streams that hold nothing. */
-  flushDue(now: number, events: LogEvent[]): void {
+  flushDue(now: number, records: string[]): void {
     for (const [key, merger] of this.#mergers) {
-      for (const merged of merger.flushDue(now)) events.push(mergedEvent(this.#hostName, merged));
+      for (const merged of merger.flushDue(now)) records.push(this.#encoder.merged(merged));
       if (merger.nextDeadline() === undefined) this.#mergers.delete(key);
     }
-    // A forgotten merger must not be fed again through the per-file shortcut.
-    for (const [cursor, last] of this.#last) if (!this.#mergers.has(last.key)) this.#last.delete(cursor);
   }
 
-  flushAll(events: LogEvent[]): void {
+  flushAll(records: string[]): void {
     for (const merger of this.#mergers.values()) {
-      for (const merged of merger.flushAll()) events.push(mergedEvent(this.#hostName, merged));
+      for (const merged of merger.flushAll()) records.push(this.#encoder.merged(merged));
     }
   }
 
@@ -82,11 +105,4 @@ export class StreamMerge {
     }
     return next;
   }
-}
-
-function sameProcess(
-  last: { host?: string; app?: string; pid?: string },
-  syslog: LineMeta['parsed']['syslog'],
-): boolean {
-  return last.host === syslog?.hostname && last.app === syslog?.appname && last.pid === syslog?.procid;
 }

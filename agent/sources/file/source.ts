@@ -6,10 +6,10 @@ import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { parseBytes } from '../../../core/units.ts';
 import { agentErrors } from '../../errors.ts';
 import { createSyslogParser, type SyslogParser } from '../../parsers/syslog.ts';
-import type { Component, LogEvent } from '../../pipeline/types.ts';
+import type { Component } from '../../pipeline/types.ts';
 import { FileCheckpoints } from './checkpoint.ts';
 import { Discovery } from './discovery.ts';
-import { type LineMeta, lineEvent } from './events.ts';
+import { FileEventEncoder, type LineMeta } from './events.ts';
 import { StreamMerge } from './merging.ts';
 import { type FileSourceDeps, type FileStatus, type ResolvedOptions, withDefaults } from './options.ts';
 import { type Cursor, FileTracker, type ReadResult, type TrackerContext } from './tracker.ts';
@@ -28,6 +28,7 @@ export class FileSource implements Component {
   readonly #trackers = new Map<string, FileTracker>();
   readonly #newPaths = new Set<string>();
   /** Multiline merge, when configured and not off. */
+  readonly #encoder: FileEventEncoder;
   readonly #merge: StreamMerge | undefined;
   readonly #touched = new Set<Cursor>();
   readonly #errors = new Map<string, CodedError>();
@@ -50,7 +51,8 @@ export class FileSource implements Component {
       throw new CodedError(agentErrors.FILE_TIMEZONE_INVALID, { zone: config.timezone }, { cause: error });
     }
     const multiline = config.multiline;
-    this.#merge = multiline && multiline.mode !== 'off' ? new StreamMerge(multiline, deps.hostName) : undefined;
+    this.#encoder = new FileEventEncoder(deps.hostName);
+    this.#merge = multiline && multiline.mode !== 'off' ? new StreamMerge(multiline, this.#encoder) : undefined;
     this.#book = new FileCheckpoints(deps.state, {
       name: this.#opts.stateName,
       intervalMs: this.#opts.checkpointIntervalMs,
@@ -127,7 +129,7 @@ export class FileSource implements Component {
     await Promise.race([this.#loop, deadline.promise]);
     try {
       // What multiline merge holds goes out now rather than being re-read later.
-      const held: LogEvent[] = [];
+      const held: string[] = [];
       this.#merge?.flushAll(held);
       if (!this.#abort.signal.aborted) await this.#write(held);
     } catch (error) {
@@ -178,8 +180,8 @@ export class FileSource implements Component {
   }
 
   /** Reads until a batch is full or nothing more is ready. */
-  async #collect(): Promise<LogEvent[]> {
-    const events: LogEvent[] = [];
+  async #collect(): Promise<string[]> {
+    const events: string[] = [];
     let bytes = 0;
     let progressed = true;
     while (progressed && !this.#stopping && events.length < this.#opts.batchEvents && bytes < this.#opts.batchBytes) {
@@ -202,14 +204,14 @@ export class FileSource implements Component {
     return events;
   }
 
-  #process({ cursor, records }: ReadResult, events: LogEvent[]): number {
+  #process({ cursor, records }: ReadResult, events: string[]): number {
     const now = Date.now();
     let bytes = 0;
     for (const record of records) {
       const meta: LineMeta = { cursor, record, parsed: this.#parse(record.text, now) };
       bytes += record.end - record.start;
       if (this.#merge) this.#merge.push(meta, now, events);
-      else events.push(lineEvent(this.#deps.hostName, meta));
+      else events.push(this.#encoder.line(meta));
     }
     const last = records.at(-1);
     if (last) {
@@ -226,8 +228,8 @@ export class FileSource implements Component {
    * checkpoint up to its first line still held by multiline merge. With no
    * events it only commits (a rotated file finished without a last line).
    */
-  async #write(events: LogEvent[]): Promise<void> {
-    if (events.length > 0) await this.#deps.writer.write(events, this.#abort.signal);
+  async #write(events: string[]): Promise<void> {
+    if (events.length > 0) await this.#deps.writer.writeRecords(events, this.#abort.signal);
     if (this.#touched.size === 0) return;
     const held = this.#merge?.heldStarts() ?? new Map<Cursor, number>();
     const now = Date.now();

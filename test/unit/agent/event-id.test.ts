@@ -17,6 +17,22 @@ describe('event ids', () => {
   });
 
   it('are stable across releases: ids already in customers\u2019 clusters must keep matching', () => {
-    expect(eventId('app-01', origin, 'stdout')).toBe('Q7Ty-7Lj-w-DZR4XGNkFYgkLTAp');
+    // The format of 0.1 (a stream hash, then the position); see docs/decisions.md.
+    expect(eventId('app-01', origin, 'stdout')).toBe('uQ6KaSTslT3sn1GkluIeka3YmmD');
+    expect(eventId('app-01', { source: 'file', key: '2049:1234:ab12', position: '123456', seq: 0 })).toBe(
+      'CcVnYQyCV6Ct1IKf2n9c',
+    );
+  });
+
+  it('of one file share a prefix and end in the byte offset, so no line costs a hash', () => {
+    const file = { source: 'file' as const, key: '2049:1234:ab12', seq: 0 };
+    const a = eventId('app-01', { ...file, position: '0' });
+    const b = eventId('app-01', { ...file, position: '92' });
+    expect(a.slice(0, 16)).toBe(b.slice(0, 16));
+    expect(b.slice(16)).toBe((92).toString(36));
+    expect(eventId('app-01', { ...file, position: '92', seq: 1 })).toBe(`${b}.1`);
+    expect(
+      new Set(Array.from({ length: 5000 }, (_, i) => eventId('app-01', { ...file, position: String(i) }))).size,
+    ).toBe(5000);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eventJson } from '../../../../agent/pipeline/event-json.ts';
 import { type Batch, type BatchSource, SinkRunner } from '../../../../agent/runtime/sink-runner.ts';
 import type { LogEvent } from '../../../../schemas/log-event.ts';
 import { syslogEvent } from '../../../helpers/events.ts';
@@ -9,8 +10,8 @@ class ListSource implements BatchSource {
   rewinds = 0;
   private next = 0;
   private waiters: Array<() => void> = [];
-  private readonly batches: LogEvent[][];
-  constructor(batches: LogEvent[][]) {
+  private readonly batches: string[][];
+  constructor(batches: string[][]) {
     this.batches = batches;
   }
 
@@ -22,7 +23,7 @@ class ListSource implements BatchSource {
       });
     }
     const index = this.next++;
-    return { events: this.batches[index] ?? [], ack: async () => void this.acked.push(index) };
+    return { records: this.batches[index] ?? [], ack: async () => void this.acked.push(index) };
   }
 
   rewind(): void {
@@ -31,7 +32,9 @@ class ListSource implements BatchSource {
   }
 }
 
-const batches = (n: number) => Array.from({ length: n }, (_, i) => [syslogEvent(i)]);
+const batches = (n: number) => Array.from({ length: n }, (_, i) => [eventJson(syslogEvent(i))]);
+const messageOf = (record: string | undefined) =>
+  record === undefined ? undefined : (JSON.parse(record) as LogEvent).message;
 
 describe('SinkRunner', () => {
   it('acknowledges batches in read order even when deliveries finish out of order', async () => {
@@ -40,7 +43,8 @@ describe('SinkRunner', () => {
     const runner = new SinkRunner({
       source,
       sink: {
-        deliver: (events) => new Promise((r) => setTimeout(r, delays[Number(events[0]?.message.split(' ')[1])])),
+        deliverRecords: (records) =>
+          new Promise((r) => setTimeout(r, delays[Number(messageOf(records[0])?.split(' ')[1])])),
       },
       maxEvents: 10,
       maxBytes: 1000,
@@ -60,8 +64,8 @@ describe('SinkRunner', () => {
     const runner = new SinkRunner({
       source,
       sink: {
-        deliver: async (events) => {
-          if (events[0]?.message === 'line 1 of the test' && failures-- > 0) throw new Error('disk full');
+        deliverRecords: async (records) => {
+          if (messageOf(records[0]) === 'line 1 of the test' && failures-- > 0) throw new Error('disk full');
         },
       },
       maxEvents: 10,
@@ -80,7 +84,7 @@ describe('SinkRunner', () => {
   it('stops promptly while waiting for new data, and stop is safe twice or before start', async () => {
     const idle = new SinkRunner({
       source: new ListSource([]),
-      sink: { deliver: async () => {} },
+      sink: { deliverRecords: async () => {} },
       maxEvents: 1,
       maxBytes: 1,
       concurrency: 1,

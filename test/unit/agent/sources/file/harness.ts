@@ -42,6 +42,14 @@ export class MemoryWriter implements EventWriter {
     this.#gate = undefined;
   }
 
+  /** Records are decoded, so tests see the events the spool would hold. */
+  writeRecords(records: readonly string[], signal?: AbortSignal): Promise<void> {
+    return this.write(
+      records.map((record) => JSON.parse(record) as LogEvent),
+      signal,
+    );
+  }
+
   async write(events: readonly LogEvent[], signal?: AbortSignal): Promise<void> {
     this.writes++;
     this.pending++;

@@ -184,7 +184,10 @@ describe('file lines as records', () => {
   it('that are not canonical (an older spool) are decoded and encoded, and non-JSON throws', () => {
     const target = targetFor('shiplog', 'default', true);
     const event = fullEvent('older');
-    const older = JSON.stringify({ message: event.message, ...event });
+    // Key order of JSON.stringify: message before @timestamp, not canonical.
+    const { message, ...rest } = event;
+    const older = JSON.stringify({ message, ...rest });
+    expect(splitCanonical(older)).toBeUndefined();
     expect(encodeRecord(older, target, 'T').lines).toBe(encodeEvent(event, target, 'T').lines);
     expect(() => encodeRecord('not json', target, 'T')).toThrow();
     expect(() => encodeRecord('42', target, 'T')).toThrow();

@@ -15,7 +15,8 @@ export function clientOptions(config: ElasticsearchSinkConfig): ClientOptions {
     nodes,
     maxRetries: 0,
     requestTimeout: Math.max(30_000, parseDuration(config.flush_after) * 10),
-    compression: config.compression,
+    // The sink compresses bulk bodies itself (sink.ts); responses are small.
+    compression: false,
     name: 'shiplog',
   };
   if (config.api_key) options.auth = { apiKey: config.api_key };

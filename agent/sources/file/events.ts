@@ -58,7 +58,8 @@ export class FileEventEncoder {
     const parts = this.#partsOf(meta.cursor);
     const { parsed } = meta;
     const start = meta.record.start;
-    let out = `{"@timestamp":${quote(parsed['@timestamp'])},"event":{"dataset":"system.syslog"},"shiplog":{"id":"${offsetId(parts.idPrefix, start)}",${parts.originHead}${start}","seq":0}`;
+    // The parser writes the timestamp itself (digits, '-', ':', 'T', '.', 'Z'): nothing to escape.
+    let out = `{"@timestamp":"${parsed['@timestamp']}","event":{"dataset":"system.syslog"},"shiplog":{"id":"${offsetId(parts.idPrefix, start)}",${parts.originHead}${start}","seq":0}`;
     if (truncated) out += ',"truncated":true';
     if (lineCount > 1) out += `,"multiline":${lineCount}`;
     if (parsed.parse_failure !== undefined) out += `,"parse_failure":${quote(parsed.parse_failure)}`;

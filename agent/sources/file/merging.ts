@@ -15,6 +15,34 @@ import {
 import type { FileEventEncoder, LineMeta } from './events.ts';
 import type { Cursor } from './tracker.ts';
 
+/** The process of a file's last line; a line without a header belongs to it. */
+interface Stream {
+  host?: string;
+  app?: string;
+  pid?: string;
+}
+
+interface Busy {
+  merger: LineMerger<LineMeta>;
+  bucket: number;
+}
+
+const BUCKETS = 1024;
+
+/** A cheap hash of a stream's app and pid into the busy filter. */
+function streamBucket(stream: Stream): number {
+  let h = 0;
+  const app = stream.app ?? '';
+  const pid = stream.pid ?? '';
+  for (let i = 0; i < app.length; i++) h = (h * 31 + app.charCodeAt(i)) | 0;
+  for (let i = 0; i < pid.length; i++) h = (h * 31 + pid.charCodeAt(i)) | 0;
+  return (h >>> 0) % BUCKETS;
+}
+
+function streamKey(cursor: Cursor, stream: Stream): string {
+  return `${cursor.entry.key}\u0000${stream.host ?? ''}\u0000${stream.app ?? ''}\u0000${stream.pid ?? ''}`;
+}
+
 export class StreamMerge {
   readonly #config: MultilineConfig;
   readonly #encoder: FileEventEncoder;
@@ -23,11 +51,14 @@ export class StreamMerge {
    * Mergers of the streams that are busy (inside a dump, or holding lines).
    * Every other stream is in the state of a fresh merger, so its lines go
    * through #fresh: a file written by thousands of processes costs no merger
-   * per process, and no key per line while no stream is busy.
+   * per process. A counting filter over app and pid says when a line's
+   * stream certainly has no merger, so most lines build no key either.
    */
-  readonly #mergers = new Map<string, LineMerger<LineMeta>>();
-  /** Per file, the process of its last line, which a line without a header belongs to. */
-  readonly #last = new WeakMap<Cursor, { host?: string; app?: string; pid?: string }>();
+  readonly #mergers = new Map<string, Busy>();
+  readonly #busyBuckets = new Uint32Array(BUCKETS);
+  readonly #last = new WeakMap<Cursor, Stream>();
+  #lastCursor: Cursor | undefined;
+  #lastStream: Stream | undefined;
 
   constructor(config: MultilineConfig, encoder: FileEventEncoder) {
     // Compiles the settings now, so a bad start_pattern fails at start-up.
@@ -40,55 +71,71 @@ export class StreamMerge {
   /** Adds a line; the records of the events it completed go onto `records`. */
   push(meta: LineMeta, now: number, records: string[]): void {
     const input: MergeInput<LineMeta> = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
-    let last = this.#last.get(meta.cursor);
-    if (!last) {
-      last = {};
-      this.#last.set(meta.cursor, last);
-    }
-    const syslog = meta.parsed.syslog;
+    const last = this.#lastOf(meta.cursor);
     if (meta.parsed.parse_failure === undefined) {
+      const syslog = meta.parsed.syslog;
       last.host = syslog?.hostname;
       last.app = syslog?.appname;
       last.pid = syslog?.procid;
     }
+    const bucket = streamBucket(last);
     let key: string | undefined;
-    let merger: LineMerger<LineMeta> | undefined;
-    if (this.#mergers.size > 0) {
-      key = `${meta.cursor.entry.key}\u0000${last.host ?? ''}\u0000${last.app ?? ''}\u0000${last.pid ?? ''}`;
-      merger = this.#mergers.get(key);
+    let busy: Busy | undefined;
+    if ((this.#busyBuckets[bucket] ?? 0) > 0) {
+      key = streamKey(meta.cursor, last);
+      busy = this.#mergers.get(key);
     }
-    if (!merger) {
+    if (!busy) {
       const single = this.#fresh(input);
       if (single) {
         records.push(this.#encoder.merged(single));
         return;
       }
-      key ??= `${meta.cursor.entry.key}\u0000${last.host ?? ''}\u0000${last.app ?? ''}\u0000${last.pid ?? ''}`;
-      merger = createLineMerger<LineMeta>(this.#config);
-      this.#mergers.set(key, merger);
+      key ??= streamKey(meta.cursor, last);
+      busy = { merger: createLineMerger<LineMeta>(this.#config), bucket };
+      this.#mergers.set(key, busy);
+      this.#busyBuckets[bucket] = (this.#busyBuckets[bucket] ?? 0) + 1;
     }
-    for (const merged of merger.push(input, now)) records.push(this.#encoder.merged(merged));
-    if (!merger.busy() && key !== undefined) this.#mergers.delete(key);
+    for (const merged of busy.merger.push(input, now)) records.push(this.#encoder.merged(merged));
+    if (!busy.merger.busy() && key !== undefined) this.#forget(key, busy);
+  }
+
+  #lastOf(cursor: Cursor): Stream {
+    if (cursor === this.#lastCursor && this.#lastStream) return this.#lastStream;
+    let last = this.#last.get(cursor);
+    if (!last) {
+      last = {};
+      this.#last.set(cursor, last);
+    }
+    this.#lastCursor = cursor;
+    this.#lastStream = last;
+    return last;
+  }
+
+  #forget(key: string, busy: Busy): void {
+    this.#mergers.delete(key);
+    this.#busyBuckets[busy.bucket] = (this.#busyBuckets[busy.bucket] ?? 1) - 1;
   }
 
   /** Emits what waited flush_after, and forgets streams that hold nothing. */
   flushDue(now: number, records: string[]): void {
-    for (const [key, merger] of this.#mergers) {
-      for (const merged of merger.flushDue(now)) records.push(this.#encoder.merged(merged));
-      if (merger.nextDeadline() === undefined) this.#mergers.delete(key);
+    for (const [key, busy] of this.#mergers) {
+      for (const merged of busy.merger.flushDue(now)) records.push(this.#encoder.merged(merged));
+      if (busy.merger.nextDeadline() === undefined) this.#forget(key, busy);
     }
   }
 
   flushAll(records: string[]): void {
-    for (const merger of this.#mergers.values()) {
-      for (const merged of merger.flushAll()) records.push(this.#encoder.merged(merged));
+    for (const [key, busy] of this.#mergers) {
+      for (const merged of busy.merger.flushAll()) records.push(this.#encoder.merged(merged));
+      this.#forget(key, busy);
     }
   }
 
   /** Per identity, the offset of the first line still held: no checkpoint may pass it. */
   heldStarts(): Map<Cursor, number> {
     const held = new Map<Cursor, number>();
-    for (const merger of this.#mergers.values()) {
+    for (const { merger } of this.#mergers.values()) {
       const first = merger.pendingFirst();
       if (!first) continue;
       const start = held.get(first.cursor);
@@ -99,7 +146,7 @@ export class StreamMerge {
 
   nextDeadline(): number | undefined {
     let next: number | undefined;
-    for (const merger of this.#mergers.values()) {
+    for (const { merger } of this.#mergers.values()) {
       const deadline = merger.nextDeadline();
       if (deadline !== undefined && (next === undefined || deadline < next)) next = deadline;
     }

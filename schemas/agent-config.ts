@@ -97,7 +97,7 @@ export const ElasticsearchSinkSchema = Type.Object(
     batch_events: Type.Integer({ minimum: 1, default: 2000 }),
     flush_after: Duration('1s', 'Send a partial batch after this long'),
     concurrency: Type.Integer({ minimum: 1, maximum: 8, default: 2 }),
-    compression: Type.Boolean({ default: true }),
+    compression: Type.Boolean({ default: true, description: 'gzip bulk bodies (level 1: fast, most of the saving)' }),
     dead_letter: Type.Boolean({ default: true, description: 'Write rejected events to a local dead-letter file' }),
   },
   Strict,

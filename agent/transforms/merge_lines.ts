@@ -133,11 +133,18 @@ function singleEvent<M>(line: MergeInput<M>, maxBytes: number): MergedEvent<M> {
  * when it would hold the line (it may open a dump), else the event it would
  * emit. A caller with many streams keeps mergers only for busy ones and sends
  * every other line through this, which is what a fresh merger would do anyway.
+ * `standsAlone` is the allocation-free test: the line goes out on its own,
+ * unchanged (a fresh merger would neither hold nor cut it).
  */
-export function createFreshLine<M>(config: MultilineConfig): (line: MergeInput<M>) => MergedEvent<M> | undefined {
-  const settings = settingsOf(config);
-  const { mode, maxBytes } = settings;
-  return (line) => (opensDump(mode, line.text) === 'none' ? singleEvent(line, maxBytes) : undefined);
+export function createFreshLine<M>(config: MultilineConfig): {
+  standsAlone(text: string): boolean;
+  single(line: MergeInput<M>): MergedEvent<M> | undefined;
+} {
+  const { mode, maxBytes } = settingsOf(config);
+  return {
+    standsAlone: (text) => text.length * 3 <= maxBytes && opensDump(mode, text) === 'none',
+    single: (line) => (opensDump(mode, line.text) === 'none' ? singleEvent(line, maxBytes) : undefined),
+  };
 }
 
 /** The grammar a line opens in a stream that is in none, or 'none' when it stands alone. */

@@ -23,7 +23,7 @@ import { type ContainerCheckpoint, Cursor, earlier, SeqCounter, type Skipper, si
 import { LogDecoder } from './decoder.ts';
 import { InflightWindow, type WindowLimits } from './inflight.ts';
 import { formatSince, type StreamName } from './lines.ts';
-import { ContainerMerge, containerEvent, earliest, type OutLine, singleLine } from './merging.ts';
+import { ContainerMerge, containerRecord, earliest, type OutLine, singleLine } from './merging.ts';
 import type { ContainerMetadata } from './metadata.ts';
 import type { NoticeListener } from './notices.ts';
 import type { Line } from './partials.ts';
@@ -346,7 +346,7 @@ export class ContainerFollower {
     const { first, last } = out;
     if (this.#merge) this.#received.setMark(last.stream, last.mark);
     this.#lines += out.lineCount;
-    const event = containerEvent(
+    const event = containerRecord(
       { hostName: this.#o.hostName, containerId: this.id, metadata: this.#o.metadata() },
       out,
     );

@@ -2,7 +2,6 @@
 // acknowledged in order: a batch that resolves early waits for those before
 // it, and only the contiguous acknowledged prefix moves the checkpoint. When
 // the window is full, the follower stops reading (backpressure).
-import type { LogEvent } from '../../../schemas/log-event.ts';
 import type { EventWriter } from '../../pipeline/types.ts';
 import type { Cursor } from './checkpoint.ts';
 import { earlier } from './checkpoint.ts';
@@ -25,7 +24,8 @@ export interface WindowHooks {
 }
 
 interface Batch {
-  readonly events: LogEvent[];
+  /** Spool records (canonical JSON). */
+  readonly events: string[];
   bytes: number;
   /** Stamp of the batch's first line per stream. */
   readonly first: Partial<Record<StreamName, bigint>>;
@@ -60,8 +60,8 @@ export class InflightWindow {
     return this.#failure !== undefined;
   }
 
-  /** Adds an event to the open batch; true when the batch is full and should be sent. */
-  add(event: LogEvent, stream: StreamName, ns: bigint, bytes: number): boolean {
+  /** Adds an event's record to the open batch; true when the batch is full and should be sent. */
+  add(event: string, stream: StreamName, ns: bigint, bytes: number): boolean {
     const batch = this.#open;
     batch.events.push(event);
     batch.bytes += bytes;
@@ -79,7 +79,7 @@ export class InflightWindow {
     this.#bytes += batch.bytes;
     this.#hooks.sent(batch.events.length, batch.bytes);
     const generation = this.#generation;
-    batch.settled = this.#writer.write(batch.events, this.#signal).then(
+    batch.settled = this.#writer.writeRecords(batch.events, this.#signal).then(
       () => this.#acknowledge(batch, generation),
       (error: unknown) => this.#reject(generation, error),
     );

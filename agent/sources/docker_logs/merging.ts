@@ -12,7 +12,8 @@
 import { parseDuration } from '../../../core/units.ts';
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
-import { eventId } from '../../pipeline/event-id.ts';
+import { eventId, positionId, streamIdPrefix } from '../../pipeline/event-id.ts';
+import { quote } from '../../pipeline/event-json.ts';
 import { createLineMerger, type LineMerger, type MergedEvent } from '../../transforms/merge_lines.ts';
 import { Cursor, earlier, type Mark, STREAMS } from './checkpoint.ts';
 import type { Stamp, StreamName } from './lines.ts';
@@ -103,6 +104,53 @@ export function containerEvent(ctx: EventContext, out: OutLine): LogEvent {
   if (out.truncated) event.shiplog.truncated = true;
   if (out.lineCount > 1) event.shiplog.multiline = out.lineCount;
   return event;
+}
+
+/** The parts of a record that stay the same while a container's metadata does. */
+interface ContainerParts {
+  readonly metadata: ContainerMetadata;
+  readonly hostName: string;
+  /** `,"host":...,"container":...[,"service":...]` */
+  readonly tail: string;
+  readonly keyJson: string;
+  readonly prefixes: Record<StreamName, string>;
+}
+
+const containerParts = new WeakMap<ContainerMetadata, ContainerParts>();
+
+function partsOf(ctx: EventContext): ContainerParts {
+  let parts = containerParts.get(ctx.metadata);
+  if (parts?.hostName === ctx.hostName) return parts;
+  const service = ctx.metadata.service ? `,"service":{"name":${quote(ctx.metadata.service.name)}}` : '';
+  parts = {
+    metadata: ctx.metadata,
+    hostName: ctx.hostName,
+    tail: `,"host":{"name":${quote(ctx.hostName)}},"container":${JSON.stringify(ctx.metadata.container)}${service}`,
+    keyJson: quote(ctx.containerId),
+    prefixes: {
+      stdout: streamIdPrefix(ctx.hostName, 'docker', ctx.containerId, 'stdout'),
+      stderr: streamIdPrefix(ctx.hostName, 'docker', ctx.containerId, 'stderr'),
+    },
+  };
+  containerParts.set(ctx.metadata, parts);
+  return parts;
+}
+
+/**
+ * The spool record of containerEvent(ctx, out), written directly: the
+ * canonical JSON of that event (pipeline/event-json.ts) with no event object
+ * per line. The container's fields are encoded once per metadata version.
+ */
+export function containerRecord(ctx: EventContext, out: OutLine): string {
+  const { first } = out;
+  const parts = partsOf(ctx);
+  const position = quote(first.stamp.text);
+  const id = positionId(parts.prefixes[first.stream], first.stamp.text, first.seq);
+  let record = `{"@timestamp":${position},"event":{"dataset":"docker.container_logs"},"shiplog":{"id":"${id}","origin":{"source":"docker","key":${parts.keyJson},"position":${position},"seq":${first.seq}}`;
+  if (out.partial) record += ',"partial":true';
+  if (out.truncated) record += ',"truncated":true';
+  if (out.lineCount > 1) record += `,"multiline":${out.lineCount}`;
+  return `${record}},"message":${quote(out.message)},"log":{"stream":"${first.stream}"}${parts.tail}}`;
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   createFreshLine,
   createLineMerger,
   type LineMerger,
-  type MergedEvent,
   type MergeInput,
 } from '../../transforms/merge_lines.ts';
 import type { FileEventEncoder, LineMeta } from './events.ts';
@@ -46,7 +45,7 @@ function streamKey(cursor: Cursor, stream: Stream): string {
 export class StreamMerge {
   readonly #config: MultilineConfig;
   readonly #encoder: FileEventEncoder;
-  readonly #fresh: (line: MergeInput<LineMeta>) => MergedEvent<LineMeta> | undefined;
+  readonly #fresh: ReturnType<typeof createFreshLine<LineMeta>>;
   /**
    * Mergers of the streams that are busy (inside a dump, or holding lines).
    * Every other stream is in the state of a fresh merger, so its lines go
@@ -70,7 +69,6 @@ export class StreamMerge {
 
   /** Adds a line; the records of the events it completed go onto `records`. */
   push(meta: LineMeta, now: number, records: string[]): void {
-    const input: MergeInput<LineMeta> = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
     const last = this.#lastOf(meta.cursor);
     if (meta.parsed.parse_failure === undefined) {
       const syslog = meta.parsed.syslog;
@@ -85,8 +83,13 @@ export class StreamMerge {
       key = streamKey(meta.cursor, last);
       busy = this.#mergers.get(key);
     }
+    if (!busy && this.#fresh.standsAlone(meta.parsed.message)) {
+      records.push(this.#encoder.line(meta));
+      return;
+    }
+    const input: MergeInput<LineMeta> = { text: meta.parsed.message, meta, truncated: meta.record.truncated };
     if (!busy) {
-      const single = this.#fresh(input);
+      const single = this.#fresh.single(input);
       if (single) {
         records.push(this.#encoder.merged(single));
         return;

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eventJson } from '../../../../../agent/pipeline/event-json.ts';
 import { Cursor, SeqCounter } from '../../../../../agent/sources/docker_logs/checkpoint.ts';
 import { parseStamp, type Stamp, type StreamName } from '../../../../../agent/sources/docker_logs/lines.ts';
 import {
   ContainerMerge,
   containerEvent,
+  containerRecord,
   earliest,
   mergeConfig,
   type OutLine,
@@ -146,6 +148,25 @@ describe('docker_logs multiline merge glue', () => {
     expect(due).toBe(2);
     expect(merge.flushDue(Date.now()).map((o) => o.lineCount)).toEqual([2]);
     merge.close();
+  });
+
+  it('writes each line or merged run as the canonical JSON of its event, byte for byte', () => {
+    const labelled = {
+      ...ctx,
+      metadata: new MetadataBuilder(['com.docker.compose.*']).fromList({
+        Id: 'c'.repeat(64),
+        Names: ['/ledger-1'],
+        Image: 'vendor/ledger:4.2',
+        Labels: { 'com.docker.compose.service': 'ledger "main"', 'com.docker.compose.project': 'bank' },
+      }),
+    };
+    const outs = [
+      ...follow(LOG, new ContainerMerge(AUTO, () => {})).out,
+      singleLine(line('stderr', 7, 'quote " backslash \\ nul \u0000 é', { partial: true, truncated: true }), 3),
+    ];
+    for (const context of [ctx, labelled]) {
+      for (const out of outs) expect(containerRecord(context, out)).toBe(eventJson(containerEvent(context, out)));
+    }
   });
 
   it('builds single-line events as before: no multiline field, flags kept', () => {

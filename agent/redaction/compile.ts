@@ -13,6 +13,7 @@ import type {
 } from '../../schemas/redaction-rules.ts';
 import { agentErrors } from '../errors.ts';
 import { buildKeywordScanner, type KeywordScanner } from './keywords.ts';
+import { gatePrefilters, type PrefilterGate } from './prefilter-gate.ts';
 import type { LoadedPack } from './rules.ts';
 import { makeValidator, type ValueCheck } from './validators.ts';
 
@@ -59,6 +60,8 @@ export interface CompiledRuleSet {
   readonly rules: readonly CompiledRule[];
   /** Regex prefilters, each run over a whole chunk. */
   readonly prefilters: readonly Prefilter[];
+  /** Prefilters that begin with a digit, run together (prefilter-gate.ts); not in `prefilters`. */
+  readonly prefilterGates: readonly PrefilterGate[];
   /** Every rule keyword in one automaton; keyword i fires trigger keywordTrigger + i. */
   readonly keywords: KeywordScanner | undefined;
   readonly keywordTrigger: number;
@@ -142,9 +145,11 @@ export function compileRuleSet(packs: readonly LoadedPack[], actions: CategoryAc
   }
   const keywordTrigger = triggers.length;
   triggers.push(...byKeyword.values());
+  const { gates, rest } = gatePrefilters(prefilters);
   return {
     rules,
-    prefilters,
+    prefilters: rest,
+    prefilterGates: gates,
     keywords: byKeyword.size > 0 ? buildKeywordScanner([...byKeyword.keys()]) : undefined,
     keywordTrigger,
     triggers,

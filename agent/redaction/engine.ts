@@ -217,6 +217,20 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
         regex.lastIndex = lineEnd + 1;
       }
     }
+    for (const gate of ruleSet.prefilterGates) {
+      // The gate matches where a member does; the members then look at that line alone.
+      const regex = gate.regex;
+      regex.lastIndex = 0;
+      while (regex.test(text)) {
+        const last = Math.max(0, regex.lastIndex - 1);
+        let lineEnd = text.indexOf('\n', last);
+        if (lineEnd < 0) lineEnd = text.length;
+        const lineStart = text.lastIndexOf('\n', last - 1) + 1;
+        const line = text.slice(lineStart, lineEnd);
+        for (const member of gate.members) if (member.regex.test(line)) mark(lineStart * triggerSlots + member.trigger);
+        regex.lastIndex = lineEnd + 1;
+      }
+    }
     if (scanner) {
       const base = ruleSet.keywordTrigger;
       let lineStart = -1;

@@ -18,6 +18,17 @@ export function quote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
+/**
+ * A record built by concatenation is a rope until something reads it whole;
+ * the spool does so much later, when the pieces are out of the CPU cache, and
+ * that cost a fifth of the file source's time. Reading it here, while they
+ * are hot, makes it one flat string at once.
+ */
+export function flat(record: string): string {
+  Buffer.byteLength(record);
+  return record;
+}
+
 /** The record prefix every canonical event starts with. */
 export const CANONICAL_PREFIX = '{"@timestamp":';
 
@@ -103,7 +114,7 @@ export function eventJson(event: LogEvent): string {
   if (event.process !== undefined) out += `,"process":${processJson(event.process)}`;
   if (event.labels !== undefined) out += `,"labels":${JSON.stringify(event.labels)}`;
   if (event.data_stream !== undefined) out += `,"data_stream":${JSON.stringify(event.data_stream)}`;
-  return `${out}}`;
+  return flat(`${out}}`);
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseDuration } from '../../../core/units.ts';
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
 import { eventId, positionId, streamIdPrefix } from '../../pipeline/event-id.ts';
-import { quote } from '../../pipeline/event-json.ts';
+import { flat, quote } from '../../pipeline/event-json.ts';
 import { createLineMerger, type LineMerger, type MergedEvent } from '../../transforms/merge_lines.ts';
 import { Cursor, earlier, type Mark, STREAMS } from './checkpoint.ts';
 import type { Stamp, StreamName } from './lines.ts';
@@ -150,7 +150,7 @@ export function containerRecord(ctx: EventContext, out: OutLine): string {
   if (out.partial) record += ',"partial":true';
   if (out.truncated) record += ',"truncated":true';
   if (out.lineCount > 1) record += `,"multiline":${out.lineCount}`;
-  return `${record}},"message":${quote(out.message)},"log":{"stream":"${first.stream}"}${parts.tail}}`;
+  return flat(`${record}},"message":${quote(out.message)},"log":{"stream":"${first.stream}"}${parts.tail}}`);
 }
 
 /**

@@ -6,7 +6,7 @@
 // same id and Elasticsearch stores it once.
 import type { ParsedSyslog } from '../../parsers/syslog.ts';
 import { offsetId, streamIdPrefix } from '../../pipeline/event-id.ts';
-import { processJson, quote, syslogJson } from '../../pipeline/event-json.ts';
+import { flat, processJson, quote, syslogJson } from '../../pipeline/event-json.ts';
 import type { MergedEvent } from '../../transforms/merge_lines.ts';
 import type { LineRecord } from './reader.ts';
 import type { Cursor } from './tracker.ts';
@@ -69,7 +69,7 @@ export class FileEventEncoder {
     if (parsed.syslog !== undefined) out += `,"syslog":${syslogJson(parsed.syslog)}`;
     out += `}${this.#hostPart}`;
     if (parsed.process !== undefined) out += `,"process":${processJson(parsed.process)}`;
-    return `${out}}`;
+    return flat(`${out}}`);
   }
 
   #partsOf(cursor: Cursor): FileParts {

@@ -1,10 +1,18 @@
 // The agent's configuration: schemas/agent-config.ts, from a YAML file and
-// SHIPLOG_* variables, validated, defaulted and frozen.
+// SHIPLOG_* variables, validated, defaulted and frozen. The schema is read
+// from its published JSON (schemas/json, kept equal to the TypeBox source by
+// `npm run schemas:check`): loading TypeBox itself cost every command 17 MB.
 
+import { readFileSync } from 'node:fs';
+import type { TSchema } from '@sinclair/typebox';
 import { CodedError } from '../core/coded-error.ts';
 import { displayConfig, loadConfig, secretValues } from '../core/config.ts';
-import { type AgentConfig, AgentConfigSchema } from '../schemas/agent-config.ts';
+import type { AgentConfig } from '../schemas/agent-config.ts';
 import { agentErrors } from './errors.ts';
+
+const AgentConfigSchema = JSON.parse(
+  readFileSync(new URL('../schemas/json/agent-config.schema.json', import.meta.url), 'utf8'),
+) as TSchema;
 
 export type { AgentConfig };
 

@@ -10,13 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type BenchRow, type BenchSuite, ensureService, row } from './harness.ts';
+import { asUser, type BenchRow, type BenchSuite, ensureService, row } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
 const IMAGE = 'shiplog-test/busybox:latest';
 const CONTAINERS = 10;
 const ROOT = join(import.meta.dirname, '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const SHIPLOG = join(ROOT, 'bin', 'shiplog.js');
 const TICKS = 100; // USER_HZ
 
@@ -102,8 +101,8 @@ const suite: BenchSuite = {
     let lastSpool = -1;
     let stalledSince = Date.now();
     try {
-      const result = await measureDaemon(NODE, [SHIPLOG, 'agent'], {
-        env,
+      const result = await measureDaemon(SHIPLOG, ['agent'], {
+        env: asUser(env),
         cwd: ROOT,
         timeoutMs: 600_000,
         pollMs: 100,

@@ -113,3 +113,12 @@ export function ensureService(name: 'docker' | 'elasticsearch' | 'rsyslog'): voi
 export function ensurePeers(): void {
   execFileSync('bash', [join(import.meta.dirname, 'peers.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
+
+/**
+ * The environment to run bin/shiplog.js as a user does (`npx shiplog`): the
+ * bin is started through its shebang, which carries V8 flags, with the
+ * project's Node 24 first on PATH.
+ */
+export function asUser(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${join(import.meta.dirname, '..', 'node_modules', '.bin')}:${env.PATH ?? ''}` };
+}

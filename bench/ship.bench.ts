@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCorpus } from './corpus.ts';
 import {
+  asUser,
   type BenchRow,
   type BenchSuite,
   ensurePeers,
@@ -28,7 +29,6 @@ import {
 
 export const ES_URL = process.env.SHIPLOG_BENCH_ES_URL ?? 'http://127.0.0.1:9250';
 const ROOT = join(import.meta.dirname, '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const SHIPLOG = join(ROOT, 'bin', 'shiplog.js');
 const RSYSLOG_DONE_TIMEOUT_MS = 600_000;
 
@@ -176,7 +176,7 @@ async function shiplogToSpool(ctx: { workDir: string }, file: string, lines: num
   const out = join(ctx.workDir, 'ship-spool.out');
   const env: NodeJS.ProcessEnv = { ...process.env, SHIPLOG_DATA_DIR: dataDir };
   delete env.SHIPLOG_ELASTICSEARCH_URL;
-  const measure = await measureProcess(NODE, [SHIPLOG, 'ship', file], { stdoutFile: out, env, cwd: ROOT });
+  const measure = await measureProcess(SHIPLOG, ['ship', file], { stdoutFile: out, env: asUser(env), cwd: ROOT });
   const said = readFileSync(out, 'utf8').trim();
   const shipped = Number(/shipped (\d+) lines/.exec(said)?.[1] ?? Number.NaN);
   rmSync(dataDir, { recursive: true, force: true });
@@ -277,7 +277,7 @@ async function shiplogToEs(ctx: { workDir: string }, file: string, lines: number
     SHIPLOG_ELASTICSEARCH_URL: ES_URL,
     SHIPLOG_ELASTICSEARCH_NAMESPACE: namespace,
   };
-  const measure = await measureProcess(NODE, [SHIPLOG, 'ship', file], { stdoutFile: out, env, cwd: ROOT });
+  const measure = await measureProcess(SHIPLOG, ['ship', file], { stdoutFile: out, env: asUser(env), cwd: ROOT });
   const said = readFileSync(out, 'utf8').trim();
   const target = /\(([^()\s]+)\) in /.exec(said)?.[1] ?? `logs-*-${namespace}`;
   const docs = await docCount(target);

@@ -23,7 +23,11 @@ export async function launch(binUrl, load) {
     process.exitCode = 1;
     return;
   }
-  const child = spawn(bundled, [fileURLToPath(binUrl), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The V8 flags of the shebang (a young generation of 4 MB semispaces keeps
+  // a busy agent's memory down) go along.
+  const child = spawn(bundled, [...process.execArgv, fileURLToPath(binUrl), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
     process.exitCode = code ?? (signal ? 128 + 15 : 1);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // `shiplog-collector`: Node 24 runs the TypeScript sources directly (type stripping).
 import { launch } from './launch.js';
 

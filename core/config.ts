@@ -2,8 +2,8 @@
 // against the schema (unknown keys are errors naming the key and the file),
 // fills defaults and freezes the result.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { TSchema } from '@sinclair/typebox';
-import { parseDocument } from 'yaml';
 import { compileValidator, type ValidationProblem } from './schema-validator.ts';
 
 export interface ConfigErrors {
@@ -58,6 +58,8 @@ function readConfigFile(path: string, errors: ConfigErrors): Json {
   } catch (error) {
     throw errors.unreadable({ path, detail: (error as NodeJS.ErrnoException).code ?? String(error) });
   }
+  // Loaded only when there is a file to read (12 MB a process started without one does not need).
+  const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
     throw errors.parse({ path, detail: document.errors.map((e) => e.message.split('\n')[0]).join('; ') });

@@ -136,9 +136,9 @@ class Batcher {
 
   constructor(options: ShipOptions) {
     this.#writer = options.writer;
-    this.#maxEvents = options.batchEvents ?? 2000;
+    this.#maxEvents = options.batchEvents ?? 1000;
     this.#maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
-    this.#maxInFlight = options.inFlight ?? 4;
+    this.#maxInFlight = options.inFlight ?? 2;
   }
 
   async add(records: readonly string[]): Promise<void> {

@@ -70,7 +70,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   let summary: Awaited<ReturnType<typeof shipFiles>>;
   try {
-    summary = await shipFiles(positionals, { writer, config: config.sources.files, hostName: config.host_name });
+    summary = await shipFiles(positionals, {
+      writer,
+      config: config.sources.files,
+      hostName: config.host_name,
+      // Elasticsearch wants more in flight than the spool: it answers in tens of milliseconds.
+      ...(config.elasticsearch ? { batchEvents: config.elasticsearch.batch_events, inFlight: 4 } : {}),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {

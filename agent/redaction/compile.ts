@@ -54,6 +54,12 @@ export interface Prefilter {
   readonly regex: RegExp;
   /** Index into CompiledRuleSet.triggers. */
   readonly trigger: number;
+  /**
+   * Tested on each line alone, not over the chunk: the pattern could match a
+   * line end (\s, a negated class, ...), and a match running into the next
+   * line would hide a match inside the first one.
+   */
+  readonly perLine?: boolean;
 }
 
 export interface CompiledRuleSet {
@@ -122,12 +128,13 @@ export function compileRuleSet(packs: readonly LoadedPack[], actions: CategoryAc
     const source = byId.get(rule.id);
     const pattern = source?.rule.prefilter;
     if (pattern !== undefined) {
-      const flags = source?.rule.ignore_case ? 'gi' : 'g';
+      // m: ^ and $ are a line's start and end in a chunk of lines too, as they are in a line alone.
+      const flags = source?.rule.ignore_case ? 'gim' : 'gm';
       const key = `${flags}/${pattern}`;
       let prefilter = byPattern.get(key);
       if (!prefilter) {
         const regex = compileRegex(unrollRepeats(pattern), flags, rule.id, source?.pack.path ?? '', 'prefilter');
-        prefilter = { regex, trigger: triggers.length };
+        prefilter = { regex, trigger: triggers.length, ...(mayMatchLineEnd(regex.source) && { perLine: true }) };
         triggers.push([]);
         byPattern.set(key, prefilter);
         prefilters.push(prefilter);
@@ -219,6 +226,11 @@ function checkGroup(regex: RegExp, group: number | string, rule: string, path: s
       detail: `the regex has no capture group ${JSON.stringify(group)}`,
     });
   }
+}
+
+/** True when a pattern might match a line feed (conservatively: any class that could hold one). */
+export function mayMatchLineEnd(source: string): boolean {
+  return /\\[sSDWnrvfuxcpP0]|\[\^/.test(source);
 }
 
 export function escapeRegExp(text: string): string {

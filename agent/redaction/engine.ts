@@ -206,6 +206,17 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
     };
     for (const prefilter of prefilters) {
       const regex = prefilter.regex;
+      if (prefilter.perLine) {
+        for (let lineStart = 0; lineStart < text.length; ) {
+          let lineEnd = text.indexOf('\n', lineStart);
+          if (lineEnd < 0) lineEnd = text.length;
+          const contentEnd = lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+          regex.lastIndex = 0;
+          if (regex.test(text.slice(lineStart, contentEnd))) mark(lineStart * triggerSlots + prefilter.trigger);
+          lineStart = lineEnd + 1;
+        }
+        continue;
+      }
       regex.lastIndex = 0;
       // test(), not exec(): no match object per hit. A prefilter match never
       // spans a line break, so its last character tells the line.

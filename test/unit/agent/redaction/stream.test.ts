@@ -123,3 +123,39 @@ describe('scanStream', () => {
     expect(report.lines).toBe(3);
   });
 });
+
+describe('operator prefilters over a chunk of lines', () => {
+  // A line at a time (a bundle's line session) and a chunk of lines at once (streams, staging workers) must agree.
+  const redactorWith = (prefilter: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiplog-prefilter-'));
+    const pack = join(dir, 'site.yaml');
+    writeFileSync(
+      pack,
+      [
+        'name: site',
+        'version: 1.0.0',
+        'rules:',
+        '  - id: site-ticket',
+        '    category: operator',
+        `    prefilter: '${prefilter}'`,
+        "    regex: 'TCK-[0-9]{6}'",
+        '',
+      ].join('\n'),
+    );
+    return createRedactor({ siteKey, extraPacks: [pack] });
+  };
+  const lines = ['TCK-123456 opened', 'a then TCK-222222 b', 'TCK-333333 aaa', 'zzz', 'b TCK-444444'];
+
+  it.each([
+    ['an anchor', '^TCK'],
+    ['a class that could run into the next line', 'a[^z]*b'],
+    ['\\s', 'TCK-\\d+\\s'],
+  ])('find with %s what they find line by line', async (_name, prefilter) => {
+    const redactor = redactorWith(prefilter);
+    const session = redactor.lineSession();
+    const expected = lines.map((line) => session.line(line)).join('\n');
+    const out = collector();
+    await redactor.redactStream(chunksOf(Buffer.from(`${lines.join('\n')}\n`), 1 << 20), out.stream);
+    expect((await out.bytes()).toString()).toBe(`${expected}\n`);
+  });
+});

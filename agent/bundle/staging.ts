@@ -1,8 +1,8 @@
 // The staging directory: every file of a bundle is written here first, and
-// only ever through the redaction engine. Text goes line by line through one
-// line session per file (so a PEM block split over lines is still caught);
-// JSON goes through the JSON walker (field names and values). Each file's
-// redaction counts are kept for the manifest.
+// only ever through the redaction engine. Text goes through one line session
+// per file, in batches of whole lines (so a PEM block split over lines is
+// still caught); JSON goes through the JSON walker (field names and values).
+// Each file's redaction counts are kept for the manifest.
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -136,7 +136,8 @@ export class Staging {
       const out = await ensure();
       if (failure) throw failure;
       if (pending === '') return;
-      const chunk = pending;
+      // Redacted a batch at a time: the engine's passes run once per batch, not once per line.
+      const chunk = session.lines(pending);
       pending = '';
       size += Buffer.byteLength(chunk);
       if (!out.write(chunk)) await either(out, 'drain');
@@ -156,7 +157,7 @@ export class Staging {
     const writer: LineWriter = {
       write: async (line) => {
         check();
-        pending += `${session.line(line)}\n`;
+        pending += `${line.replace(/\r?\n/g, ' ')}\n`;
         if (pending.length >= BATCH_CHARS) await flush();
       },
       close: async () => {

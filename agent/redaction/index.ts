@@ -72,6 +72,12 @@ export interface ScanCallOptions extends StreamOptions {
 export interface LineSession {
   /** Redacts one line (without its line ending); keeps multi-line state (PEM blocks). */
   line(text: string): string;
+  /**
+   * Redacts lines gathered into one text, each ending in \n and holding no
+   * other \n: the same result as line() on each, at a fraction of the cost
+   * (the prefilters and the keyword scan run once over the whole text).
+   */
+  lines(text: string): string;
   readonly counts: RedactionCounts;
 }
 
@@ -235,6 +241,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           const out = redactTextWith(text.replace(/\r?\n/g, ' '), state, lineTally);
           addTally(tally, lineTally);
           addTally(totals, lineTally);
+          return out;
+        },
+        lines(text) {
+          const chunkTally = newTally();
+          const out = redactTextWith(text, state, chunkTally);
+          addTally(tally, chunkTally);
+          addTally(totals, chunkTally);
           return out;
         },
         get counts() {

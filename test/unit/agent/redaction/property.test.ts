@@ -59,4 +59,29 @@ describe('property: lines and planted secrets', () => {
       { numRuns: 500 },
     );
   });
+
+  it('redacts a batch of lines in a line session as it redacts each line alone', () => {
+    const pem = [
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'MIIEowIBAAKCAQEAzzzzzzzzzzzzzzzzzzzzzzzzzz',
+      '-----END RSA PRIVATE KEY-----',
+    ];
+    const line = fc.oneof(
+      fc
+        .tuple(noise, separator, planted, separator, noise)
+        .map((parts) => parts.map((part) => (typeof part === 'string' ? part : part.text)).join('')),
+      noise,
+      fc.constantFrom(...pem, 'Lit3ral-S3cret-Value\r'),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 20 }), (lines) => {
+        const one = redactor.lineSession();
+        const batch = redactor.lineSession();
+        const expected = lines.map((text) => `${one.line(text)}\n`).join('');
+        expect(batch.lines(lines.map((text) => `${text}\n`).join(''))).toBe(expected);
+        expect(batch.counts).toEqual(one.counts);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

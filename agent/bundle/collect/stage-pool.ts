@@ -10,7 +10,8 @@ import type { PortableOptions, Tally } from '../../redaction/index.ts';
 import type { WindowFilterOptions } from './syslog-window.ts';
 
 export interface StageWorkerData {
-  redact: PortableOptions;
+  /** This run's engine; undefined: the pool only checks (the rescan). */
+  redact: PortableOptions | undefined;
   /** The release check's engine; undefined: no early check (a dry run). */
   check: PortableOptions | undefined;
   /** How many runtime literals the run knew when the engines were made (the rescan compares). */
@@ -22,8 +23,8 @@ export interface StageJob {
   /** The file to read. */
   source: string;
   gunzip: boolean;
-  /** Where the redacted copy is written (created, never overwritten). */
-  target: string;
+  /** Where the redacted copy is written (created, never overwritten); absent: only the check reads the file. */
+  target?: string;
   /** Keep only the syslog lines of this window; absent: every line. */
   window?: WindowFilterOptions;
 }

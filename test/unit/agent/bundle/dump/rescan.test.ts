@@ -60,3 +60,30 @@ describe('the rescan before release', () => {
     });
   });
 });
+
+describe('the rescan of many big files', () => {
+  it('reads them on worker threads and stops at the first file in order with a finding', async () => {
+    const filler = 'a line that is clean enough, id=42 took=17ms\n'.repeat(400_000); // ~18 MB
+    const { dir, list } = stage({
+      'a.log': filler,
+      'b.log': `${filler}retry with password=hunter2hunter2 now\n`,
+      'c.log': `${filler}user 4111 1111 1111 1111\n`,
+    });
+    await expect(rescan(list, (path) => join(dir, path), createRedactor({ siteKey }))).rejects.toMatchObject({
+      code: 'SHIPLOG_ERR_DUMP_RESCAN_FOUND',
+      message: expect.stringMatching(/b\.log.*secret-assignment/),
+    });
+    const clean = stage({ 'a.log': filler, 'b.log': filler });
+    await expect(
+      rescan(clean.list, (path) => join(clean.dir, path), createRedactor({ siteKey })),
+    ).resolves.toBeUndefined();
+  });
+
+  it('says which staged file it could not read, as on this thread', async () => {
+    const filler = 'a clean line\n'.repeat(3_000_000); // ~39 MB
+    const { dir, list } = stage({ 'a.log': filler });
+    await expect(
+      rescan([...list, { path: 'gone.log' }], (path) => join(dir, path), createRedactor({ siteKey })),
+    ).rejects.toMatchObject({ code: 'SHIPLOG_ERR_REDACTION_IO', message: expect.stringMatching(/gone\.log/) });
+  });
+});

@@ -89,7 +89,11 @@ async function shipFile(path: string, options: ShipOptions, batcher: Batcher, su
       let stamp: string | undefined;
       for (const record of records) {
         const meta: LineMeta = { cursor, record, parsed: parse(record.text, now) };
-        if (meta.parsed.parse_failure === undefined) stamp = meta.parsed['@timestamp'];
+        if (meta.parsed.parse_failure === undefined) {
+          stamp = meta.parsed['@timestamp'];
+          // The clock starts at the file's first time, not at 0.
+          if (logClock === 0) logClock = previousClock = Date.parse(stamp) || 0;
+        }
         if (merge) merge.push(meta, logClock, events);
         else events.push(encoder.line(meta));
       }

@@ -40,6 +40,30 @@ describe('shiplog ship into the local spool', () => {
     expect(result.stdout).toMatch(/^shipped 7 lines as 3 events/);
   });
 
+  it('merges on the file\u2019s own clock: a trace interleaved with a megabyte of other lines in the same second stays one event, one whose stream fell silent for a minute of log time does not', async () => {
+    const dir = tempDir('shiplog-ship-');
+    const file = (name: string, secondsApart: boolean) => {
+      const at = (i: number) =>
+        `2026-11-25T03:${String(secondsApart ? Math.floor(i / 100) : 0).padStart(2, '0')}:00.000Z`;
+      const other = Array.from(
+        { length: 8000 },
+        (_, i) => `${at(i)} app-01 gateway[${i}]: request ${i} ${'x'.repeat(80)}`,
+      );
+      const text = [
+        `${at(0)} app-01 ledger[7]: java.lang.IllegalStateException: entry 5 does not balance`,
+        ...other,
+        `${at(7999)} app-01 ledger[7]: \tat com.vendor.ledger.Posting.apply(Posting.java:214)`,
+      ];
+      writeFileSync(join(dir, name), `${text.join('\n')}\n`);
+      return join(dir, name);
+    };
+    const env = { SHIPLOG_DATA_DIR: join(dir, 'data') };
+    const same = await shiplog(['ship', file('same-second.log', false)], { env });
+    expect(same.stdout).toMatch(/^shipped 8002 lines as 8001 events/);
+    const later = await shiplog(['ship', file('an-hour-later.log', true)], { env });
+    expect(later.stdout).toMatch(/^shipped 8002 lines as 8002 events/);
+  });
+
   it('refuses a missing file with a stable code and advice', async () => {
     const dir = tempDir('shiplog-ship-');
     const result = await shiplog(['ship', join(dir, 'absent.log')], { env: { SHIPLOG_DATA_DIR: join(dir, 'data') } });

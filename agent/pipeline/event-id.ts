@@ -6,8 +6,8 @@ import type { SourcePosition } from '../../schemas/log-event.ts';
  * source position yields the same id, so Elasticsearch (op_type create)
  * answers 409 instead of storing a duplicate. The id is a 16-character hash
  * of the stream (host, source, key, stream name) followed by the position: a
- * byte offset in base 36, or for other positions (Docker timestamps) 11
- * characters of their hash; `.seq` when seq is not 0. The stream hash is
+ * byte offset in base 36, or for other positions 11 characters of their
+ * hash; `.seq` when seq is not 0. Container lines use stampId instead. The stream hash is
  * computed once per stream, not per line, and ids of one stream share a
  * prefix and grow with the position, which Elasticsearch looks up fastest.
  */
@@ -38,6 +38,15 @@ export function positionId(prefix: string, position: string, seq: number): strin
     ? Number(position).toString(36)
     : hash('sha256', position, 'base64url').slice(0, 11);
   return seq === 0 ? prefix + suffix : `${prefix}${suffix}.${seq}`;
+}
+
+/**
+ * The id of a line of a container stream: the stream's prefix and the line's
+ * timestamp in nanoseconds, base 36 (a timestamp is unique within a stream
+ * but for `seq`, which Docker's repeated stamps need).
+ */
+export function stampId(prefix: string, ns: bigint, seq: number): string {
+  return seq === 0 ? prefix + ns.toString(36) : `${prefix}${ns.toString(36)}.${seq}`;
 }
 
 /** The id of a byte offset in a stream: positionId for a number, without the text round trip. */

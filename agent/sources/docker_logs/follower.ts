@@ -23,6 +23,7 @@ import { type ContainerCheckpoint, Cursor, earlier, SeqCounter, type Skipper, si
 import { LogDecoder } from './decoder.ts';
 import { InflightWindow, type WindowLimits } from './inflight.ts';
 import { formatSince, type StreamName } from './lines.ts';
+import { type LogStream, openLogStream } from './log-stream.ts';
 import { ContainerMerge, containerRecord, earliest, type OutLine, singleLine } from './merging.ts';
 import type { ContainerMetadata } from './metadata.ts';
 import type { NoticeListener } from './notices.ts';
@@ -279,18 +280,20 @@ export class ContainerFollower {
     const connection = new AbortController();
     this.#connection = connection;
     if (this.#stopping) connection.abort();
-    const options = {
+    const query = {
       follow: true as const,
       stdout: true,
       stderr: true,
       timestamps: true,
-      abortSignal: connection.signal,
+      ...(since === undefined ? {} : { since: formatSince(since) }),
     };
-    const response = await this.#o.docker
-      .getContainer(this.id)
-      .logs(since === undefined ? options : { ...options, since: formatSince(since) });
-    // docker-modem resolves a followed stream with the http.IncomingMessage.
-    const stream = response as unknown as Readable;
+    // A plain socket where one reaches the engine (see log-stream.ts), else dockerode,
+    // whose followed stream is the http.IncomingMessage.
+    const stream: LogStream =
+      (await openLogStream(this.#o.docker, this.id, query, connection.signal)) ??
+      ((await this.#o.docker
+        .getContainer(this.id)
+        .logs({ ...query, abortSignal: connection.signal })) as unknown as Readable & LogStream);
     this.#opened = true;
     const openedAt = BigInt(Date.now()) * 1_000_000n;
     this.#state = 'streaming';
@@ -301,7 +304,7 @@ export class ContainerFollower {
     });
     let read = false;
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for await (const chunk of stream) {
         read = true;
         const { lines, engineMessages } = this.#decoder.push(chunk);
         for (const message of engineMessages) this.#engineMessage(message);

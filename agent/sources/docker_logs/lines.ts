@@ -36,8 +36,45 @@ export interface Message {
 const STAMP = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
 const NS_PER_SECOND = 1_000_000_000n;
 
+// The engine's own form, "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ", repeats its
+// second for thousands of lines: that second's nanoseconds are kept, and a
+// line of the same second only reads its nine fraction digits.
+const FIXED_LENGTH = 30;
+let cachedSecond = '';
+let cachedSecondNs = 0n;
+
+/** Nine digits at `from`, or -1. */
+function nineDigits(text: string, from: number): number {
+  let value = 0;
+  for (let i = from; i < from + 9; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
 /** Parses an RFC 3339 timestamp with up to nanosecond precision; undefined when malformed. */
 export function parseStamp(text: string): Stamp | undefined {
+  if (
+    text.length === FIXED_LENGTH &&
+    cachedSecond !== '' &&
+    text.charCodeAt(29) === 0x5a &&
+    text.charCodeAt(19) === 0x2e &&
+    text.startsWith(cachedSecond)
+  ) {
+    const nanos = nineDigits(text, 20);
+    if (nanos >= 0) return { text, ns: cachedSecondNs + BigInt(nanos) };
+  }
+  const stamp = parseStampSlowly(text);
+  if (stamp && text.length === FIXED_LENGTH && text.charCodeAt(29) === 0x5a && text.charCodeAt(19) === 0x2e) {
+    cachedSecond = text.slice(0, 19);
+    cachedSecondNs = stamp.ns - BigInt(nineDigits(text, 20));
+  }
+  return stamp;
+}
+
+function parseStampSlowly(text: string): Stamp | undefined {
   const match = STAMP.exec(text);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;

@@ -12,7 +12,7 @@
 import { parseDuration } from '../../../core/units.ts';
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
-import { eventId, positionId, streamIdPrefix } from '../../pipeline/event-id.ts';
+import { stampId, streamIdPrefix } from '../../pipeline/event-id.ts';
 import { flat, quote } from '../../pipeline/event-json.ts';
 import { createLineMerger, type LineMerger, type MergedEvent } from '../../transforms/merge_lines.ts';
 import { Cursor, earlier, type Mark, STREAMS } from './checkpoint.ts';
@@ -97,7 +97,7 @@ export function containerEvent(ctx: EventContext, out: OutLine): LogEvent {
     log: { stream: first.stream },
     host: { name: ctx.hostName },
     container: ctx.metadata.container,
-    shiplog: { id: eventId(ctx.hostName, origin, first.stream), origin },
+    shiplog: { id: stampId(partsOf(ctx).prefixes[first.stream], first.stamp.ns, first.seq), origin },
   };
   if (ctx.metadata.service) event.service = ctx.metadata.service;
   if (out.partial) event.shiplog.partial = true;
@@ -145,7 +145,7 @@ export function containerRecord(ctx: EventContext, out: OutLine): string {
   const { first } = out;
   const parts = partsOf(ctx);
   const position = quote(first.stamp.text);
-  const id = positionId(parts.prefixes[first.stream], first.stamp.text, first.seq);
+  const id = stampId(parts.prefixes[first.stream], first.stamp.ns, first.seq);
   let record = `{"@timestamp":${position},"event":{"dataset":"docker.container_logs"},"shiplog":{"id":"${id}","origin":{"source":"docker","key":${parts.keyJson},"position":${position},"seq":${first.seq}}`;
   if (out.partial) record += ',"partial":true';
   if (out.truncated) record += ',"truncated":true';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventId } from '../../../agent/pipeline/event-id.ts';
+import { eventId, stampId, streamIdPrefix } from '../../../agent/pipeline/event-id.ts';
 
 const origin = { source: 'docker' as const, key: 'c0ffee', position: '2026-11-25T03:12:45.123456789Z', seq: 0 };
 
@@ -34,5 +34,16 @@ describe('event ids', () => {
     expect(
       new Set(Array.from({ length: 5000 }, (_, i) => eventId('app-01', { ...file, position: String(i) }))).size,
     ).toBe(5000);
+  });
+
+  it('of a container line are its stream prefix and nanosecond stamp, so no line costs a hash', () => {
+    const prefix = streamIdPrefix('app-01', 'docker', 'c0ffee', 'stdout');
+    const ns = 1_764_040_365_123_456_789n;
+    expect(stampId(prefix, ns, 0)).toBe(`${prefix}${ns.toString(36)}`);
+    expect(stampId(prefix, ns, 2)).toBe(`${prefix}${ns.toString(36)}.2`);
+    expect(stampId(streamIdPrefix('app-01', 'docker', 'c0ffee', 'stderr'), ns, 0)).not.toBe(stampId(prefix, ns, 0));
+    expect(stampId(prefix, 1_764_040_365_123_456_789n, 0)).toBe(
+      'uQ6KaSTslT3sn1Gk' + 1_764_040_365_123_456_789n.toString(36),
+    );
   });
 });

@@ -5,12 +5,7 @@
 // `\tat ...` lines carry none) belongs to the stream of the line before it.
 
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
-import {
-  createFreshLine,
-  createLineMerger,
-  type LineMerger,
-  type MergeInput,
-} from '../../transforms/merge_lines.ts';
+import { createFreshLine, createLineMerger, type LineMerger, type MergeInput } from '../../transforms/merge_lines.ts';
 import type { FileEventEncoder, LineMeta } from './events.ts';
 import type { Cursor } from './tracker.ts';
 

@@ -43,7 +43,7 @@ describe('event ids', () => {
     expect(stampId(prefix, ns, 2)).toBe(`${prefix}${ns.toString(36)}.2`);
     expect(stampId(streamIdPrefix('app-01', 'docker', 'c0ffee', 'stderr'), ns, 0)).not.toBe(stampId(prefix, ns, 0));
     expect(stampId(prefix, 1_764_040_365_123_456_789n, 0)).toBe(
-      'uQ6KaSTslT3sn1Gk' + 1_764_040_365_123_456_789n.toString(36),
+      `uQ6KaSTslT3sn1Gk${1_764_040_365_123_456_789n.toString(36)}`,
     );
   });
 });

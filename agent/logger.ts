@@ -1,5 +1,6 @@
-// The agent's own logs: pino JSON on stdout. Secret settings are censored by
-// path, and nothing on the hot path logs per event (counters do that job).
+// The agent's own logs: pino JSON on stdout (and a bounded copy in the data
+// directory, see self-log.ts). Secret settings are censored by path, and
+// nothing on the hot path logs per event (counters do that job).
 import { type Logger, pino } from 'pino';
 
 export type { Logger };
@@ -17,7 +18,21 @@ const secretPaths = [
   'headers.authorization',
 ];
 
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stdout): Logger {
+/** Where log lines go: stdout, and a copy (the agent's self-log file) when given. */
+export function createLogger(
+  level: string,
+  destination: NodeJS.WritableStream = process.stdout,
+  copy?: { write(line: string): unknown },
+): Logger {
+  const target = copy
+    ? {
+        write(line: string): boolean {
+          destination.write(line);
+          copy.write(line);
+          return true;
+        },
+      }
+    : destination;
   return pino(
     {
       name: 'shiplog',
@@ -27,6 +42,6 @@ export function createLogger(level: string, destination: NodeJS.WritableStream =
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination as pino.DestinationStream,
+    target as pino.DestinationStream,
   );
 }

@@ -1,11 +1,44 @@
-// The agent's effective configuration (secrets as [REDACTED]) and, when an
-// agent answers on status.listen, its status. The agent logs JSON to stdout
-// (journald or `docker logs` keep it, not a file of ours), so its self-logs
-// reach the bundle through the syslog and container collectors, not here.
+// The agent's effective configuration (secrets as [REDACTED]), its recent
+// self-logs (the bounded copy it keeps in its data directory, see
+// self-log.ts; redacted like every other file) and, when an agent answers on
+// status.listen, its status.
 
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { resolveDataDir } from '../../../core/data-dir.ts';
 import { printableAgentConfig } from '../../config.ts';
+import { selfLogPaths } from '../../self-log.ts';
 import { parseListen } from '../../status/server.ts';
-import type { Collector } from './types.ts';
+import type { CollectContext, Collector } from './types.ts';
+
+/** The lines of the self-log files that exist, older file first. */
+async function* selfLogLines(paths: readonly string[], signal: AbortSignal): AsyncGenerator<string> {
+  for (const path of paths) {
+    const input = createReadStream(path, { encoding: 'utf8', signal });
+    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) yield line;
+  }
+}
+
+/** Copies the agent's self-logs into agent/agent.log; returns a line for NOTES.txt. */
+async function collectSelfLogs(ctx: CollectContext): Promise<string> {
+  const dataDir = resolveDataDir(ctx.env, ctx.config.data_dir);
+  const found: string[] = [];
+  for (const path of selfLogPaths(dataDir)) {
+    if (
+      await stat(path).then(
+        (info) => info.isFile(),
+        () => false,
+      )
+    )
+      found.push(path);
+  }
+  if (found.length === 0) {
+    return `self-logs: none in ${dataDir}/logs (no agent has run with this data directory); its stdout has them.`;
+  }
+  await ctx.emit('agent/agent.log', selfLogLines(found, ctx.signal));
+  return `self-logs: the agent's recent logs from ${found.join(' and ')} (agent/agent.log); its stdout has the rest.`;
+}
 
 const STATUS_TIMEOUT_MS = 5_000;
 
@@ -14,10 +47,7 @@ export const agent: Collector = {
   timeoutMs: 20_000,
   async collect(ctx) {
     await ctx.emit('agent/config.json', { json: printableAgentConfig(ctx.config) });
-    const notes = [
-      "The agent's own logs go to its stdout: see the container's log under containers/ when it",
-      'runs as a container, or syslog/ (journald forwarding) when it runs as a service.',
-    ];
+    const notes = [await collectSelfLogs(ctx)];
     const status = ctx.config.status;
     if (!status.enabled) {
       notes.unshift('status: the status endpoint is disabled (status.enabled: false).');

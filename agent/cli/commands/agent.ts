@@ -8,6 +8,7 @@ import { prepareDataDir } from '../../data-dir.ts';
 import { createLogger, type Logger } from '../../logger.ts';
 import { Agent } from '../../runtime/agent.ts';
 import { buildSources } from '../../runtime/sources.ts';
+import { SelfLogFile } from '../../self-log.ts';
 
 const usage = `Usage: shiplog agent [--config FILE]
 
@@ -33,8 +34,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   let config = loadAgentConfig(values.config, io.env);
-  const logger = createLogger(config.log_level, io.stdout);
   const dataDir = prepareDataDir(io.env, config.data_dir);
+  const selfLog = new SelfLogFile(dataDir, (error) =>
+    logger.warn({ err: error, path: selfLog.path }, 'the copy of these logs in the data directory stops here'),
+  );
+  const logger = createLogger(config.log_level, io.stdout, selfLog);
   logger.debug({ config: printableAgentConfig(config) }, 'effective configuration');
 
   let agent = await Agent.start({ config, dataDir, logger, buildSources });
@@ -73,6 +77,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   logger.info({ signal }, 'stopping: draining sources and saving checkpoints');
   await reloading;
   await withDeadline(agent.stop(stopDeadlineMs), stopDeadlineMs + 2000, logger);
+  selfLog.close();
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // The collectors against the real engine and real files: what lands in staging.
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +126,26 @@ describe.skipIf(!requireService('docker'))('bundle collectors on a real host', (
     expect(read(result, 'docker/ps.txt')).toContain(`${prefix}fails`);
     expect(read(result, 'agent/config.json')).toContain('"spool"');
     expect(JSON.parse(read(result, 'host/host.json')).kernel).toBeTypeOf('string');
+  });
+
+  it("carries the agent's recent self-logs, both parts, redacted like everything else", async () => {
+    const logs = join(dir, 'data', 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'agent.log.1'), '{"level":"info","msg":"shiplog agent started"}\n');
+    writeFileSync(
+      join(logs, 'agent.log'),
+      `{"level":"error","msg":"delivery failed","url":"https://shiplog:${password}@es.bank.example:9200"}\n`,
+    );
+    try {
+      const result = await collect();
+      const selfLog = read(result, 'agent/agent.log');
+      expect(selfLog.indexOf('shiplog agent started')).toBeLessThan(selfLog.indexOf('delivery failed'));
+      expect(selfLog).not.toContain(password);
+      expect(read(result, 'agent/NOTES.txt')).toContain('agent/agent.log');
+    } finally {
+      rmSync(logs, { recursive: true, force: true });
+    }
+    expect(read(await collect(), 'agent/NOTES.txt')).toMatch(/self-logs: none in .*\/logs/);
   });
 
   it('keeps the syslog lines of the window, with their continuations, from rotations too', async () => {

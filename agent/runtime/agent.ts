@@ -10,7 +10,7 @@ import type { AgentConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { Counters } from '../pipeline/counters.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../pipeline/types.ts';
-import { ElasticsearchSink } from '../sinks/elasticsearch/sink.ts';
+import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.ts';
 import { Spool, SpoolEventWriter, spoolOptionsFromConfig } from '../spool/index.ts';
 import { type StatusServer, startStatusServer } from '../status/server.ts';
 import type { AgentStatus } from '../status/types.ts';
@@ -87,6 +87,8 @@ export class Agent {
       onWarning: (message) => logger.warn({ component: 'spool' }, message),
     });
     if (es) {
+      // Loaded only when configured: the client is 20-40 MB of a process's memory.
+      const { ElasticsearchSink } = await import('../sinks/elasticsearch/sink.ts');
       const sink = new ElasticsearchSink({
         config: es,
         dataDir,

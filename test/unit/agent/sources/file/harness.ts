@@ -2,10 +2,17 @@
 // spool and the checkpoint store are other components), plus helpers to
 // drive a source over real files and wait for what it delivers.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Value } from '@sinclair/typebox/value';
 import type { DropReason, EventWriter, LogEvent, StateStore, Telemetry } from '../../../../../agent/pipeline/types.ts';
-import { createFileSource, defaultFileSourceConfig, type FileSource } from '../../../../../agent/sources/file/index.ts';
+import { createFileSource, type FileSource } from '../../../../../agent/sources/file/index.ts';
 import type { FileSourceConfig, FileSourceOptions } from '../../../../../agent/sources/file/options.ts';
 import type { CodedError } from '../../../../../core/coded-error.ts';
+import { FileSourceSchema } from '../../../../../schemas/agent-config.ts';
+
+/** The configuration the source runs on when none is given (schema defaults). */
+export function defaultFileSourceConfig(overrides: Partial<FileSourceConfig> = {}): FileSourceConfig {
+  return Value.Default(FileSourceSchema, structuredClone(overrides)) as FileSourceConfig;
+}
 
 export class MemoryStore implements StateStore {
   readonly values = new Map<string, string>();

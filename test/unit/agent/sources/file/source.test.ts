@@ -5,9 +5,10 @@ import { appendFile, mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFileSource, defaultFileSourceConfig } from '../../../../../agent/sources/file/index.ts';
+import { createFileSource } from '../../../../../agent/sources/file/index.ts';
 import {
   CountingTelemetry,
+  defaultFileSourceConfig,
   exactlyOnce,
   type Harness,
   MemoryStore,

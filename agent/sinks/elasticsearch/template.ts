@@ -6,6 +6,10 @@ import type { MappingChoices } from './capabilities.ts';
 
 const keyword = { type: 'keyword', ignore_above: 1024 } as const;
 const long = { type: 'long' } as const;
+// Kept in _source, not indexed: a value unique to every event (the id is
+// _id already; the position is for reading, not for searching) costs the
+// cluster an entry per event in the terms dictionary and in doc values.
+const unindexed = { type: 'keyword', index: false, doc_values: false } as const;
 
 export function indexTemplate(pattern: string, choices: MappingChoices): Record<string, unknown> {
   const constant = { type: choices.constantType };
@@ -65,8 +69,8 @@ export function indexTemplate(pattern: string, choices: MappingChoices): Record<
           process: { properties: { name: keyword, pid: long } },
           shiplog: {
             properties: {
-              id: keyword,
-              origin: { properties: { source: keyword, key: keyword, position: keyword, seq: long } },
+              id: unindexed,
+              origin: { properties: { source: keyword, key: keyword, position: unindexed, seq: long } },
               partial: { type: 'boolean' },
               truncated: { type: 'boolean' },
               multiline: long,

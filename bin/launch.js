@@ -29,9 +29,23 @@ function enableCompileCache() {
   }
 }
 
+/** docker-modem's ssh2 comes from bin/ssh2-on-demand.cjs, which loads it only for an ssh:// engine. */
+function loadSsh2OnDemand() {
+  const shim = new URL('./ssh2-on-demand.cjs', import.meta.url).href;
+  module.registerHooks?.({
+    resolve(specifier, context, next) {
+      if (specifier === 'ssh2' && context.parentURL?.includes('/node_modules/docker-modem/')) {
+        return { url: shim, format: 'commonjs', shortCircuit: true };
+      }
+      return next(specifier, context);
+    },
+  });
+}
+
 export async function launch(binUrl, load) {
   if (Number(process.versions.node.split('.')[0]) >= minimumMajor) {
     enableCompileCache();
+    loadSsh2OnDemand();
     const [{ processIO }, { main }] = await load();
     process.exitCode = await main(process.argv.slice(2), processIO());
     return;

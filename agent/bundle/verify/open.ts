@@ -11,6 +11,7 @@ import { Decrypter } from 'age-encryption';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
 import { ageMagic } from '../seal/encrypt.ts';
+import { ZstdFrameCutter } from './zstd-frames.ts';
 
 const gzipMagic = Buffer.from([0x1f, 0x8b]);
 const zstdMagic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -56,8 +57,11 @@ export async function openBundle(path: string, identities: readonly string[] = [
   const chunkSize = 256 * 1024;
   const decompressor: Transform =
     compression === 'gzip' ? createGunzip({ chunkSize }) : createZstdDecompress({ chunkSize });
+  // Node's zstd stream drops what follows a frame's end within one chunk: it gets a frame's end at a time.
+  const input = compression === 'zstd' ? rest.pipe(new ZstdFrameCutter()) : rest;
   rest.once('error', (error) => decompressor.destroy(error));
-  rest.pipe(decompressor);
+  if (input !== rest) input.once('error', (error) => decompressor.destroy(error));
+  input.pipe(decompressor);
   return { encrypted, compression, tar: classify(decompressor, path, encrypted) };
 }
 

@@ -25,7 +25,16 @@ export interface StagedFile {
    * the file changes, so that the rescan reads it again.
    */
   checked?: { findings: number; rule?: string; literals: number };
+  /**
+   * The staging worker's compressed copy of exactly these bytes (in the
+   * archive's blocks; collect/stage-worker.ts), with its size and SHA-256;
+   * dropped if the file changes, so the archive compresses it itself.
+   */
+  packed?: { path: string; size: number; sha256: string };
 }
+
+/** Where workers put compressed copies, inside the staging directory; no bundle path may start with it. */
+const PACKED_DIR = '.packed';
 
 // Lines are gathered into writes of about this size: one syscall per line would dominate.
 const BATCH_CHARS = 64 * 1024;
@@ -35,6 +44,7 @@ export class Staging {
   readonly #redactor: Redactor;
   readonly #files = new Map<string, StagedFile>();
   readonly #reserved = new Set<string>();
+  #packedCount = 0;
 
   private constructor(dir: string, redactor: Redactor) {
     this.dir = dir;
@@ -64,6 +74,7 @@ export class Staging {
     file.size = size;
     delete file.sha256;
     delete file.checked;
+    delete file.packed;
   }
 
   /**
@@ -78,14 +89,18 @@ export class Staging {
     this.#reserved.add(bundlePath);
     const target = this.pathOf(bundlePath);
     await mkdir(dirname(target), { recursive: true });
+    const packTarget = join(this.dir, PACKED_DIR, String(this.#packedCount++));
+    await mkdir(dirname(packTarget), { recursive: true });
     let done = false;
     const abort = async () => {
       if (done) return;
       done = true;
       await unlink(target).catch(() => undefined);
+      await unlink(packTarget).catch(() => undefined);
     };
     return {
       target,
+      packTarget,
       commit: async (result: StageResult) => {
         if (done) throw new Error(`bundle file ${bundlePath} is already closed`);
         if (!isOpen()) {
@@ -93,6 +108,7 @@ export class Staging {
           throw new Error(`the ${collector} collector was stopped; ${bundlePath} is dropped`);
         }
         done = true;
+        const packed = result.packed && { path: packTarget, ...result.packed };
         this.#files.set(bundlePath, {
           path: bundlePath,
           collector,
@@ -100,6 +116,7 @@ export class Staging {
           redactions: this.#redactor.record(result.tally),
           sha256: result.sha256,
           ...(result.check && { checked: result.check }),
+          ...(packed && { packed }),
         });
       },
       abort,
@@ -251,7 +268,14 @@ function isJson(content: EmitContent): content is { readonly json: unknown } {
 /** A relative '/'-path with no '..' or empty parts: collectors build paths from container names. */
 function checkPath(path: string): string {
   const normal = posix.normalize(path);
-  if (normal.startsWith('/') || normal.startsWith('..') || normal === '.' || normal.includes('\0')) {
+  const first = normal.split('/')[0];
+  if (
+    normal.startsWith('/') ||
+    normal.startsWith('..') ||
+    normal === '.' ||
+    normal.includes('\0') ||
+    first === PACKED_DIR
+  ) {
     throw new Error(`not a path inside a bundle: ${JSON.stringify(path)}`);
   }
   return normal;

@@ -12,6 +12,7 @@ import { agentErrors } from '../../errors.ts';
 import type { Redactor } from '../../redaction/index.ts';
 import { dockerClient } from '../../sources/docker_logs/index.ts';
 import { isTruncatable, planBudget, stagedBudget, type Truncation, truncateFile } from '../budget.ts';
+import { blockFormat, type Compression } from '../seal/compress.ts';
 import { type StagedFile, Staging } from '../staging.ts';
 import { renderSummary } from '../summary.ts';
 import { defaultCollectors } from './collectors.ts';
@@ -30,6 +31,11 @@ export interface CollectOptions {
    * again; this run's runtime literals are added to it.
    */
   checker?: Redactor;
+  /**
+   * The archive's compression, when known: staging workers compress what
+   * they write in its blocks as they go, and the archive takes those bytes.
+   */
+  pack?: Compression;
   config: Readonly<AgentConfig>;
   /** Where `bundle-staging-XXXXXX/` is made (default: the system temp dir). */
   stagingParent?: string;
@@ -81,7 +87,12 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
       ...options.checker.portable(),
       literals: [...new Set([...options.checker.literalValues(), ...literals])],
     };
-    return startStagePool(stageWorkers(files), { redact: redactor.portable(), check, literals: literals.length });
+    return startStagePool(stageWorkers(files), {
+      redact: redactor.portable(),
+      check,
+      literals: literals.length,
+      ...(options.pack && { pack: blockFormat(options.pack) }),
+    });
   };
   const runOne = async (collector: Collector) => {
     options.onProgress?.({ collector: collector.name, phase: 'start' });

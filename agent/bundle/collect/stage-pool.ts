@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PortableOptions, Tally } from '../../redaction/index.ts';
+import type { BlockFormat } from '../seal/compress.ts';
 import type { WindowFilterOptions } from './syslog-window.ts';
 
 export interface StageWorkerData {
@@ -16,6 +17,8 @@ export interface StageWorkerData {
   check: PortableOptions | undefined;
   /** How many runtime literals the run knew when the engines were made (the rescan compares). */
   literals: number;
+  /** The archive's compression: workers compress what they write in its blocks (absent: they do not). */
+  pack?: BlockFormat;
 }
 
 export interface StageJob {
@@ -27,6 +30,8 @@ export interface StageJob {
   target?: string;
   /** Keep only the syslog lines of this window; absent: every line. */
   window?: WindowFilterOptions;
+  /** Where the compressed copy is written when the pool packs (created, never overwritten). */
+  packTarget?: string;
 }
 
 export type StageReply =
@@ -35,6 +40,8 @@ export type StageReply =
       ok: true;
       size: number;
       sha256: string;
+      /** Size and SHA-256 of the compressed copy at `packTarget`, when one was written. */
+      packed?: { size: number; sha256: string };
       tally: Tally;
       /** What the release check's engine still found in the written bytes, knowing `literals` runtime literals. */
       check: { findings: number; rule?: string; literals: number } | undefined;

@@ -3,8 +3,11 @@
 // looks at the result once more with the release check's engine (built-in
 // packs only), and writes it to its staging path, hashing what it writes.
 // Batches of about a megabyte of whole lines go through each step in turn,
-// so memory stays flat whatever the file's size. A job without a target only
-// runs the release check over a file staged elsewhere (the rescan).
+// so memory stays flat whatever the file's size. When the run knows how the
+// archive will be compressed, the worker also compresses what it writes, in
+// the archive's blocks, into a second file (`packTarget`) on the thread pool,
+// so that compression runs beside staging instead of after it. A job without
+// a target only runs the release check over a file staged elsewhere (the rescan).
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -14,12 +17,14 @@ import { type LineState, newLineState } from '../../redaction/engine.ts';
 import { engineFromPortable } from '../../redaction/setup.ts';
 import { batches, overlongMask, overlongRuleOf } from '../../redaction/stream.ts';
 import { count, newTally } from '../../redaction/tally.ts';
+import { BlockQueue, blockCompressor } from '../seal/compress.ts';
 import type { StageJob, StageReply, StageWorkerData } from './stage-pool.ts';
 import { createWindowFilter, type WindowFilter } from './syslog-window.ts';
 
 const data = workerData as StageWorkerData;
 const engine = data.redact ? engineFromPortable(data.redact) : undefined;
 const checker = data.check ? engineFromPortable(data.check) : undefined;
+const compress = data.pack ? blockCompressor(data.pack) : undefined;
 
 parentPort?.on('message', (job: StageJob) => {
   (job.target === undefined ? scanOnly(job) : stage(job, job.target)).then(
@@ -80,7 +85,10 @@ async function stage(job: StageJob, target: string): Promise<StageReply> {
   // Opened before the staged file is created, so that an unreadable file leaves nothing behind.
   const input = await openInput(job.source, job.gunzip);
   const fd = openSync(target, 'wx', 0o600);
+  let packed: Packed | undefined;
   try {
+    packed =
+      data.pack && compress && job.packTarget ? openPacked(job.packTarget, compress, data.pack.blockBytes) : undefined;
     const hash = createHash('sha256');
     const tally = newTally();
     const state: LineState = newLineState();
@@ -91,12 +99,13 @@ async function stage(job: StageJob, target: string): Promise<StageReply> {
     let last = 10;
     let findings = 0;
     let firstRule: string | undefined;
-    const write = (bytes: Buffer) => {
+    const write = async (bytes: Buffer) => {
       if (bytes.length === 0) return;
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      writeAll(fd, bytes);
       hash.update(bytes);
       size += bytes.length;
       last = bytes[bytes.length - 1] as number;
+      await packed?.queue.write(bytes);
     };
     await batches(
       input,
@@ -119,7 +128,7 @@ async function stage(job: StageJob, target: string): Promise<StageReply> {
             },
             out.bytes,
           );
-          write(out.bytes);
+          await write(out.bytes);
         },
         async overlong(eol) {
           // Too long to hold, so its time is unknown: it goes with the line before it.
@@ -127,31 +136,80 @@ async function stage(job: StageJob, target: string): Promise<StageReply> {
           checkState.block = undefined;
           if (!keep) return;
           count(tally, overlongRuleOf());
-          write(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);
+          await write(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);
         },
       },
     );
     // Every line ends in a newline, the last one too.
-    if (size > 0 && last !== 10) write(Buffer.from('\n'));
+    if (size > 0 && last !== 10) await write(Buffer.from('\n'));
+    await packed?.queue.flush();
     closeSync(fd);
+    if (packed) closeSync(packed.fd);
     return {
       id: job.id,
       ok: true,
       size,
       sha256: hash.digest('hex'),
+      ...(packed && { packed: { size: packed.size(), sha256: packed.hash.digest('hex') } }),
       tally,
       // The pool adds how many literals the check knew.
       check: checker ? { findings, ...(firstRule !== undefined && { rule: firstRule }), literals: 0 } : undefined,
     };
   } catch (error) {
     input.destroy();
-    closeSync(fd);
-    try {
-      unlinkSync(target);
-    } catch {
-      // already gone
+    closeQuietly(fd);
+    removeFile(target);
+    if (packed) {
+      packed.queue.clear();
+      closeQuietly(packed.fd);
+      removeFile(packed.path);
     }
     throw error;
+  }
+}
+
+interface Packed {
+  readonly path: string;
+  readonly fd: number;
+  readonly queue: BlockQueue;
+  readonly hash: ReturnType<typeof createHash>;
+  size(): number;
+}
+
+/**
+ * The compressed copy: blocks compressed on the thread pool, one in flight
+ * while the next is filled (the pool also serves this worker's reads, and
+ * every core already runs a worker), written in order and hashed.
+ */
+function openPacked(path: string, compress: (block: Buffer) => Promise<Buffer>, blockBytes: number): Packed {
+  const fd = openSync(path, 'wx', 0o600);
+  const hash = createHash('sha256');
+  let size = 0;
+  const queue = new BlockQueue(compress, blockBytes, 1, (compressed) => {
+    writeAll(fd, compressed);
+    hash.update(compressed);
+    size += compressed.length;
+  });
+  return { path, fd, queue, hash, size: () => size };
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 

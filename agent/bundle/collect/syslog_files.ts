@@ -88,6 +88,7 @@ async function copyWindow(
       source: file.path,
       gunzip: file.path.endsWith('.gz'),
       target: reserved.target,
+      packTarget: reserved.packTarget,
       window: { timezone, since: ctx.window.since.getTime(), until: ctx.window.until.getTime(), mtimeMs: file.mtimeMs },
     });
     await reserved.commit(result);

@@ -26,6 +26,8 @@ export interface LineWriter {
 export interface ReservedFile {
   /** Where the worker writes the redacted file. */
   readonly target: string;
+  /** Where the worker writes its compressed copy, when the pool packs. */
+  readonly packTarget: string;
   /** Registers the file the worker wrote, with what it reported. */
   commit(result: StageResult): Promise<void>;
   /** Drops the file (the worker failed). */

@@ -9,6 +9,7 @@ import type { AgentConfig } from '../../config.ts';
 import { createRedactor } from '../../redaction/index.ts';
 import { type CollectProgress, collectBundle } from '../collect/index.ts';
 import type { Compression } from '../seal/archive.ts';
+import { blockFormat } from '../seal/compress.ts';
 import { checkRecipient } from '../seal/encrypt.ts';
 import { type SealedBundle, sealBundle } from '../seal/seal.ts';
 import { loadOrCreateSigningKey } from '../seal/signing-key.ts';
@@ -59,6 +60,8 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
     containers: options.containers,
     redactor,
     checker,
+    // Staging workers compress as they write (a dry run writes no archive).
+    ...(!options.dryRun && { pack: options.compression }),
     config,
     maxBytes: options.maxBytes,
     stagingParent: `${dataDir}/tmp`,
@@ -77,6 +80,7 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
 
     options.onProgress({ phase: 'seal' });
     sealStaging = BundleStaging.create(dataDir);
+    const format = blockFormat(options.compression);
     for (const file of collected.files) {
       // The collectors' redacted files are sealed where they lie: a gigabyte is not copied twice.
       await sealStaging.adopt(
@@ -84,6 +88,7 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
         staged.pathOf(file.path),
         { collector: file.collector, redactions: file.redactions.total },
         file.sha256 === undefined ? undefined : { size: file.size, sha256: file.sha256 },
+        file.packed && { ...format, file: file.packed.path, size: file.packed.size, sha256: file.packed.sha256 },
       );
     }
     const totals = redactor.totals();

@@ -1,29 +1,44 @@
 // Writes a bundle archive in one streaming pipeline:
-//   tar (archiver) -> gzip | zstd (blocks on the thread pool) -> [age] -> temporary file
+//   tar (tar.ts) -> gzip | zstd (blocks on the thread pool) -> [age] -> temporary file
 // Entries are appended one at a time, each read as a stream, so memory stays
-// flat whatever the bundle's size. The file gets a temporary name in the
+// flat whatever the bundle's size. A file whose body a staging worker already
+// compressed in this archive's format (`packed`) goes in as those bytes: the
+// tar header before it ends a block, and its members or frames follow. The file gets a temporary name in the
 // output's directory and is renamed into place only on release(), so a
 // bundle that fails its rescan never appears at the output path.
 import { randomBytes } from 'node:crypto';
-import type { Stats, WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Readable, Transform, Writable } from 'node:stream';
+import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TarArchive } from 'archiver';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
-import { type Digest, digestOf, HashingStream, isPlainBundlePath } from './checksums.ts';
-import { type Compression, compressor } from './compress.ts';
+import { type Digest, digestOf, Hasher, HashingStream, isPlainBundlePath } from './checksums.ts';
+import { blockFormat, type Compression, compressor, type Precompressed } from './compress.ts';
 import { ageEncryptStream } from './encrypt.ts';
+import { tarEnd, tarHeader, tarPadding } from './tar.ts';
 
 export type { Compression };
 
 export type ArchiveSource =
   | { readonly bytes: Buffer }
-  | { readonly file: string; readonly size: number }
+  | { readonly file: string; readonly size: number; readonly packed?: PackedBody }
   | { readonly stream: Readable; readonly size: number };
+
+/**
+ * The body of a staged file compressed ahead by its staging worker, in blocks
+ * of `format` (compress.ts), with the size and SHA-256 of the compressed bytes.
+ * Used when the archive is written in that same format; the entry's own
+ * `sha256` must then be given (the worker's hash of the plain bytes).
+ */
+export interface PackedBody extends Digest {
+  readonly file: string;
+  readonly compression: Compression;
+  readonly level: number;
+  readonly blockBytes: number;
+}
 
 export interface ArchiveEntry {
   /** Path inside the bundle, relative, `/`-separated. */
@@ -79,25 +94,34 @@ export async function writeArchive(
   const target =
     typeof output === 'string' ? await openTemp(output).catch((error) => Promise.reject(fail(error))) : undefined;
   try {
-    const stages: Transform[] = [compressor(options.compression ?? 'gzip', { level: options.level })];
+    const compression = options.compression ?? 'gzip';
+    const format = blockFormat(compression, { level: options.level });
+    const stages: Transform[] = [compressor(compression, { level: options.level })];
     if (options.recipient) stages.push((await ageEncryptStream(options.recipient)) as unknown as Transform);
     const counter = new HashingStream();
-    const archive = new TarArchive();
-    const sink = target ? target.stream : (output as Writable);
-    const written = pipeline([archive, ...stages, counter, sink], { end: target !== undefined });
-    // Keeps a failure visible to the entry loop without an unhandled rejection.
-    let failure: unknown;
-    written.catch((error) => {
-      failure ??= error;
-    });
     const entryList: WrittenEntry[] = [];
-    for await (const entry of entries) {
-      if (failure) break;
-      entryList.push(await appendEntry(archive, entry, options.mtime ?? new Date(), written));
+    const mtime = options.mtime ?? new Date();
+    const usable = (packed: PackedBody | undefined) =>
+      packed !== undefined &&
+      packed.compression === format.compression &&
+      packed.level === format.level &&
+      packed.blockBytes === format.blockBytes;
+    async function* tar(): AsyncGenerator<Buffer | Precompressed> {
+      for await (const entry of entries) {
+        const { source } = entry;
+        const packed = 'file' in source && usable(source.packed) ? source.packed : undefined;
+        const body = packed ? packedBody(entry, packed, mtime) : plainBody(entry, mtime);
+        const written = yield* body;
+        entryList.push(checkWritten(entry, written));
+        yield tarPadding(written.size);
+      }
+      yield tarEnd;
     }
-    if (failure) throw failure;
-    await archive.finalize();
-    await written;
+    const sink = target ? target.stream : (output as Writable);
+    // Object mode: the tar stage hands over Precompressed chunks as well as bytes.
+    await pipeline([Readable.from(tar(), { objectMode: true }), ...stages, counter, sink], {
+      end: target !== undefined,
+    });
     // flush: true fsyncs before close; wait for the close so the file is complete before anyone renames it.
     if (target && !target.stream.closed)
       await new Promise((resolve) => target.stream.once('close', () => resolve(undefined)));
@@ -111,33 +135,64 @@ export async function writeArchive(
   }
 }
 
-async function appendEntry(
-  archive: TarArchive,
-  entry: ArchiveEntry,
-  mtime: Date,
-  written: Promise<void>,
-): Promise<WrittenEntry> {
-  if (!isPlainBundlePath(entry.path)) throw new Error(`"${entry.path}" is not a plain relative bundle path`);
-  const data = { name: entry.path, date: mtime, mode: 0o644 };
-  const processed = new Promise<void>((resolve) => archive.once('entry', () => resolve()));
-  let digest: Digest | (() => Digest);
+/** The header and plain body of one entry, read in big chunks; returns what the body held. */
+async function* plainBody(entry: ArchiveEntry, mtime: Date): AsyncGenerator<Buffer, Digest> {
+  checkEntryPath(entry.path);
   const { source } = entry;
   if ('bytes' in source) {
-    archive.append(source.bytes, data);
-    digest = digestOf(source.bytes);
-  } else {
-    // Reads of a megabyte: the tar, hash and compression stages handle each chunk once, whatever its size.
-    const input = 'file' in source ? createReadStream(source.file, { highWaterMark: 1024 * 1024 }) : source.stream;
-    const hashing = new HashingStream();
-    input.once('error', (error: Error) => hashing.destroy(error));
-    hashing.once('error', (error: Error) => archive.emit('error', error));
-    input.pipe(hashing);
-    // archiver streams an entry without buffering it only when it knows the size.
-    archive.append(hashing, { ...data, stats: { size: source.size } as Stats });
-    digest = () => hashing.digest();
+    yield tarHeader(entry.path, source.bytes.length, mtime);
+    yield source.bytes;
+    return digestOf(source.bytes);
   }
-  await Promise.race([processed, written.then(() => Promise.reject(new Error('the archive ended early')))]);
-  const result = typeof digest === 'function' ? digest() : digest;
+  yield tarHeader(entry.path, source.size, mtime);
+  // Reads of a megabyte: the hash and compression stages handle each chunk once, whatever its size.
+  const input = 'file' in source ? createReadStream(source.file, { highWaterMark: 1024 * 1024 }) : source.stream;
+  const hasher = new Hasher();
+  let size = 0;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // A file that grew must not overrun its header; the size check below names it.
+    if (size > source.size) throw new Error(`${entry.path} has more than the ${source.size} bytes announced`);
+    hasher.update(chunk);
+    yield chunk;
+  }
+  return hasher.digest();
+}
+
+/** The header, then the worker's compressed body as it is, checked against the worker's hashes. */
+async function* packedBody(
+  entry: ArchiveEntry,
+  packed: PackedBody,
+  mtime: Date,
+): AsyncGenerator<Buffer | Precompressed, Digest> {
+  checkEntryPath(entry.path);
+  const { source } = entry;
+  if (!('file' in source) || entry.sha256 === undefined)
+    throw new Error(`${entry.path}: a packed body needs its file's hash`);
+  // The plain file is not read, so its size on disk stands for it: a cut after packing shows here.
+  const plainSize = (await stat(source.file)).size;
+  if (plainSize !== source.size)
+    throw new Error(`${entry.path} has ${plainSize} bytes, not the ${source.size} announced`);
+  yield tarHeader(entry.path, source.size, mtime);
+  const hasher = new Hasher();
+  for await (const chunk of createReadStream(packed.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hasher.update(chunk);
+    yield { precompressed: chunk };
+  }
+  const read = hasher.digest();
+  if (read.size !== packed.size || read.sha256 !== packed.sha256) {
+    throw new Error(`${entry.path} changed after it was hashed (its compressed copy differs)`);
+  }
+  return { size: source.size, sha256: entry.sha256 };
+}
+
+function checkEntryPath(path: string): void {
+  if (!isPlainBundlePath(path)) throw new Error(`"${path}" is not a plain relative bundle path`);
+}
+
+/** The size and hash an entry was announced with are the ones written. */
+function checkWritten(entry: ArchiveEntry, result: Digest): WrittenEntry {
+  const { source } = entry;
   if ('size' in source && result.size !== source.size) {
     throw new Error(`${entry.path} has ${result.size} bytes, not the ${source.size} announced`);
   }

@@ -36,25 +36,54 @@ export interface CompressorOptions {
   parallel?: number;
 }
 
-export function compressor(compression: Compression, options: CompressorOptions = {}): Transform {
-  const parallel = options.parallel ?? availableParallelism() + 1;
-  if (compression === 'gzip') {
-    const level = options.level ?? 6;
-    return new BlockCompressor(
-      (block) => gzipBlock(block, { level, chunkSize: outputChunk(block) }),
-      options.blockBytes ?? 4 << 20,
-      parallel,
-    );
+/** Level and block size of each kind, shared by the archive and the staging workers that compress ahead. */
+export interface BlockFormat {
+  readonly compression: Compression;
+  readonly level: number;
+  readonly blockBytes: number;
+}
+
+export function blockFormat(
+  compression: Compression,
+  options: { level?: number; blockBytes?: number } = {},
+): BlockFormat {
+  return compression === 'gzip'
+    ? { compression, level: options.level ?? 6, blockBytes: options.blockBytes ?? 4 << 20 }
+    : { compression, level: options.level ?? defaultZstdLevel, blockBytes: options.blockBytes ?? 8 << 20 };
+}
+
+/** Compresses one block into one complete gzip member or zstd frame, on the thread pool. */
+export function blockCompressor(format: BlockFormat): (block: Buffer) => Promise<Buffer> {
+  if (format.compression === 'gzip') {
+    const { level } = format;
+    return (block) => gzipBlock(block, { level, chunkSize: outputChunk(block) });
   }
   const params = {
-    [zlibConstants.ZSTD_c_compressionLevel]: options.level ?? defaultZstdLevel,
+    [zlibConstants.ZSTD_c_compressionLevel]: format.level,
     // The frame checksum lets a reader tell a damaged frame from a complete one.
     [zlibConstants.ZSTD_c_checksumFlag]: 1,
   };
+  return (block) => zstdBlock(block, { params, chunkSize: outputChunk(block) });
+}
+
+/**
+ * Bytes already compressed in this stream's format and block layout (a
+ * staging worker's members or frames): written between blocks as they are.
+ */
+export interface Precompressed {
+  readonly precompressed: Buffer;
+}
+
+/**
+ * The compressing stage: takes Buffers (and Precompressed chunks, which
+ * first end the block being filled) and gives the compressed stream.
+ */
+export function compressor(compression: Compression, options: CompressorOptions = {}): Transform {
+  const format = blockFormat(compression, options);
   return new BlockCompressor(
-    (block) => zstdBlock(block, { params, chunkSize: outputChunk(block) }),
-    options.blockBytes ?? 8 << 20,
-    parallel,
+    blockCompressor(format),
+    format.blockBytes,
+    options.parallel ?? availableParallelism() + 1,
   );
 }
 
@@ -72,41 +101,63 @@ interface Pending {
   done: boolean;
 }
 
-/** Compresses blocks on the thread pool, at most `parallel` at once, and pushes them in input order. */
-class BlockCompressor extends Transform {
+/**
+ * Cuts what is written into blocks, compresses up to `parallel` at once on
+ * the thread pool and hands them to `emit` in input order. Used by the
+ * archive's stage below and by staging workers that compress as they write.
+ */
+export class BlockQueue {
   readonly #compress: (block: Buffer) => Promise<Buffer>;
   readonly #blockBytes: number;
   readonly #parallel: number;
+  readonly #emit: (compressed: Buffer) => void;
   #parts: Buffer[] = [];
   #length = 0;
   #pending: Pending[] = [];
   #blocks = 0;
 
-  constructor(compress: (block: Buffer) => Promise<Buffer>, blockBytes: number, parallel: number) {
-    super();
+  constructor(
+    compress: (block: Buffer) => Promise<Buffer>,
+    blockBytes: number,
+    parallel: number,
+    emit: (compressed: Buffer) => void,
+  ) {
     this.#compress = compress;
     this.#blockBytes = blockBytes;
     this.#parallel = Math.max(1, parallel);
+    this.#emit = emit;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Blocks started so far. */
+  get blocks(): number {
+    return this.#blocks;
+  }
+
+  /** Adds bytes; resolves once no more than `parallel` blocks are in flight. */
+  async write(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return;
     this.#parts.push(chunk);
     this.#length += chunk.length;
-    this.#fill(false).then(() => callback(), callback);
+    await this.#fill(false);
   }
 
-  override _flush(callback: TransformCallback): void {
-    this.#fill(true).then(() => callback(), callback);
+  /**
+   * Compresses what is left as a last, shorter block and emits everything.
+   * `emptyBlock`: a stream that got no bytes at all still gets one (empty) block.
+   */
+  async flush(emptyBlock = false): Promise<void> {
+    if (emptyBlock && this.#blocks === 0 && this.#length === 0) this.#start(Buffer.alloc(0));
+    await this.#fill(true);
   }
 
-  /** Starts every full block (and the rest, at the end), pushing finished blocks in order as it goes. */
+  /** Starts every full block (and the rest, at the end), emitting finished blocks in order as it goes. */
   async #fill(end: boolean): Promise<void> {
-    while (this.#length >= this.#blockBytes || (end && (this.#length > 0 || this.#blocks === 0))) {
+    while (this.#length >= this.#blockBytes || (end && this.#length > 0)) {
       this.#start(this.#take(Math.min(this.#length, this.#blockBytes)));
-      while (this.#pending.length >= this.#parallel) await this.#pushOldest();
+      while (this.#pending.length >= this.#parallel) await this.#emitOldest();
     }
-    while (this.#pending[0]?.done) await this.#pushOldest();
-    if (end) while (this.#pending.length > 0) await this.#pushOldest();
+    while (this.#pending[0]?.done) await this.#emitOldest();
+    if (end) while (this.#pending.length > 0) await this.#emitOldest();
   }
 
   #take(size: number): Buffer {
@@ -123,19 +174,48 @@ class BlockCompressor extends Transform {
     const settle = () => {
       pending.done = true;
     };
-    // Awaited in order by #pushOldest; marked here so a failure is never unhandled.
+    // Awaited in order by #emitOldest; marked here so a failure is never unhandled.
     pending.result.then(settle, settle);
     this.#pending.push(pending);
   }
 
-  async #pushOldest(): Promise<void> {
+  async #emitOldest(): Promise<void> {
     const oldest = this.#pending.shift();
-    if (oldest) this.push(await oldest.result);
+    if (oldest) this.#emit(await oldest.result);
+  }
+
+  /** Drops what is buffered (after a failure). */
+  clear(): void {
+    this.#parts = [];
+    this.#pending = [];
+  }
+}
+
+/** The archive's compression stage: a Transform over a BlockQueue. */
+class BlockCompressor extends Transform {
+  readonly #queue: BlockQueue;
+
+  constructor(compress: (block: Buffer) => Promise<Buffer>, blockBytes: number, parallel: number) {
+    // Object mode on the writable side: Precompressed chunks pass between blocks.
+    super({ writableObjectMode: true });
+    this.#queue = new BlockQueue(compress, blockBytes, parallel, (compressed) => this.push(compressed));
+  }
+
+  override _transform(chunk: Buffer | Precompressed, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (Buffer.isBuffer(chunk)) {
+      this.#queue.write(chunk).then(() => callback(), callback);
+      return;
+    }
+    // Whatever came before ends as its own block, so the precompressed bytes follow it in order.
+    this.#queue.flush().then(() => callback(null, chunk.precompressed), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#queue.flush(true).then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#parts = [];
-    this.#pending = [];
+    this.#queue.clear();
     callback(error);
   }
 }

@@ -65,7 +65,7 @@ export async function sealBundle(options: SealOptions): Promise<SealedBundle> {
     { path: 'signing-key.pub', source: { bytes: signingKeyPub } },
     ...content.map((file) => ({
       path: file.path,
-      source: { file: file.localPath, size: file.size },
+      source: { file: file.localPath, size: file.size, ...(file.packed && { packed: file.packed }) },
       sha256: file.sha256,
     })),
   ];

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
+import type { PackedBody } from './archive.ts';
 import { type Digest, Hasher, HashingStream, isPlainBundlePath } from './checksums.ts';
 
 /** Optional manifest details of one file (schemas/bundle-manifest.ts BundleFile). */
@@ -25,6 +26,8 @@ export interface StagedFile extends Digest, FileMeta {
   readonly path: string;
   /** Where the staged copy is on disk (for the rescan). */
   readonly localPath: string;
+  /** Its body already compressed by the worker that staged it (archive.ts uses it when the format matches). */
+  readonly packed?: PackedBody;
 }
 
 export type StageSource = Buffer | string | Readable | AsyncIterable<Uint8Array>;
@@ -71,11 +74,26 @@ export class BundleStaging {
    * Stages a file that is already on disk where it is (hashed, not copied):
    * the caller keeps it unchanged until the bundle is sealed; the archive
    * writer checks the hash again as it reads it. `digest`: the file's size
-   * and hash when its writer made them as it wrote it (not read again here).
+   * and hash when its writer made them as it wrote it (not read again here);
+   * `packed`: the body as that writer compressed it (only with `digest`).
    */
-  async adopt(path: string, localPath: string, meta: FileMeta = {}, digest?: Digest): Promise<StagedFile> {
+  async adopt(
+    path: string,
+    localPath: string,
+    meta: FileMeta = {},
+    digest?: Digest,
+    packed?: PackedBody,
+  ): Promise<StagedFile> {
     checkPath(path);
-    if (digest) return this.#register({ path, localPath, size: digest.size, sha256: digest.sha256, ...meta });
+    if (digest)
+      return this.#register({
+        path,
+        localPath,
+        size: digest.size,
+        sha256: digest.sha256,
+        ...meta,
+        ...(packed && { packed }),
+      });
     const hasher = new Hasher();
     try {
       for await (const chunk of createReadStream(localPath)) hasher.update(chunk as Buffer);

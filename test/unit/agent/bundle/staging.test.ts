@@ -43,11 +43,14 @@ describe('files staged by a worker', () => {
     const staging = await Staging.create(tempDir(), createRedactor({ siteKey: randomBytes(32) }));
     const reserved = await staging.reserve('syslog_files', 'syslog/messages');
     writeFileSync(reserved.target, 'x'.repeat(10));
-    await reserved.commit(result(10));
+    await reserved.commit({ ...result(10), packed: { size: 3, sha256: 'cd'.repeat(32) } });
+    expect(staging.files()[0]?.packed).toEqual({ path: reserved.packTarget, size: 3, sha256: 'cd'.repeat(32) });
     staging.resized('syslog/messages', 4);
     const [file] = staging.files();
     expect(file).toMatchObject({ size: 4 });
     expect(file?.sha256).toBeUndefined();
+    // The worker's compressed copy is of the bytes before the cut: the archive compresses the file itself.
+    expect(file?.packed).toBeUndefined();
     expect(file?.checked).toBeUndefined();
   });
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StagePool, startStagePool } from '../../../../../agent/bundle/collect/stage-pool.ts';
+import { blockFormat, type Compression } from '../../../../../agent/bundle/seal/compress.ts';
 import { createRedactor } from '../../../../../agent/redaction/index.ts';
 import { tempDir } from '../../../../helpers/temp.ts';
 
@@ -20,13 +21,14 @@ afterEach(async () => {
   pool = undefined;
 });
 
-function start(options: { check?: boolean; rules?: string } = {}) {
+function start(options: { check?: boolean; rules?: string; pack?: Compression } = {}) {
   const redactor = createRedactor({ siteKey, ...(options.rules && { settings: { rules: options.rules } }) });
   const checker = createRedactor({ siteKey });
   pool = startStagePool(2, {
     redact: redactor.portable(),
     check: options.check === false ? undefined : checker.portable(),
     literals: 0,
+    ...(options.pack && { pack: blockFormat(options.pack, { blockBytes: 64 * 1024 }) }),
   });
   return pool;
 }
@@ -53,6 +55,38 @@ describe('the stage pool', () => {
     expect(result).toMatchObject({ ok: true, size: written.length, check: { findings: 0 } });
     expect(result.sha256).toBe((await import('node:crypto')).createHash('sha256').update(written).digest('hex'));
     expect(result.tally.byRule['secret-assignment']).toBe(1);
+  });
+
+  it.each(['gzip', 'zstd'] as const)(
+    'compresses what it writes in the archive blocks (%s), hashing the compressed copy',
+    async (compression) => {
+      const dir = tempDir('shiplog-stage-');
+      const source = join(dir, 'messages');
+      const lines = Array.from({ length: 20_000 }, (_, i) => `2026-11-25T00:10:00Z host app: line ${i} token=abc\n`);
+      writeFileSync(source, `${lines.join('')}2026-11-25T00:20:00Z host app: no newline at the end`);
+      const target = join(dir, 'out');
+      const packTarget = join(dir, 'out.packed');
+      const result = await start({ pack: compression }).stage({ source, gunzip: false, target, packTarget, window });
+      const packed = readFileSync(packTarget);
+      const unpacked = compression === 'gzip' ? gunzipSync(packed) : zstdDecompressSync(packed);
+      expect(unpacked.equals(readFileSync(target))).toBe(true);
+      expect(result.packed).toEqual({
+        size: packed.length,
+        sha256: (await import('node:crypto')).createHash('sha256').update(packed).digest('hex'),
+      });
+      // Blocks of 64 KiB: several members or frames, each complete.
+      expect(packed.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('writes no compressed copy when the pool does not pack (a dry run, the rescan)', async () => {
+    const dir = tempDir('shiplog-stage-');
+    const source = join(dir, 'messages');
+    writeFileSync(source, '2026-11-25T00:10:00Z host app: hello\n');
+    const packTarget = join(dir, 'out.packed');
+    const result = await start().stage({ source, gunzip: false, target: join(dir, 'out'), packTarget, window });
+    expect(result.packed).toBeUndefined();
+    expect(existsSync(packTarget)).toBe(false);
   });
 
   it('reads rotated .gz files', async () => {

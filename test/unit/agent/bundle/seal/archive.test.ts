@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { writeArchive } from '../../../../../agent/bundle/seal/archive.ts';
+import { type PackedBody, writeArchive } from '../../../../../agent/bundle/seal/archive.ts';
+import { blockFormat, type Compression } from '../../../../../agent/bundle/seal/compress.ts';
 import { tempDir } from '../../../../helpers/temp.ts';
 import { buildBundle, content, readTarItems } from './make-bundle.ts';
 
@@ -116,4 +118,75 @@ describe('bundle archive', () => {
     ).rejects.toMatchObject({ code: 'SHIPLOG_ERR_BUNDLE_WRITE' });
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it.each(['gzip', 'zstd'] as const)(
+    'puts a body compressed ahead (%s) between its header and the next entry, as the standard tools read it',
+    async (compression: Compression) => {
+      const dir = tempDir('shiplog-archive-');
+      const body = Buffer.from(Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join(''));
+      const plain = join(dir, 'plain');
+      writeFileSync(plain, body);
+      // Two blocks, as a staging worker writes them.
+      const pack = compression === 'gzip' ? (b: Buffer) => gzipSync(b) : (b: Buffer) => zstdCompressSync(b);
+      const packedBytes = Buffer.concat([pack(body.subarray(0, 1000)), pack(body.subarray(1000))]);
+      writeFileSync(join(dir, 'packed'), packedBytes);
+      const packed: PackedBody = { ...blockFormat(compression), file: join(dir, 'packed'), ...digest(packedBytes) };
+      const long = `syslog/${'n'.repeat(120)}/${'m'.repeat(90)}`;
+      const out = join(dir, 'out.tar');
+      const pending = await writeArchive(
+        [
+          { path: 'first.txt', source: { bytes: Buffer.from('first\n') } },
+          { path: long, source: { file: plain, size: body.length, packed }, sha256: digest(body).sha256 },
+          { path: 'last.txt', source: { bytes: Buffer.from('last\n') } },
+        ],
+        out,
+        { compression },
+      );
+      await pending.release();
+      expect(pending.entries.map((entry) => entry.path)).toEqual(['first.txt', long, 'last.txt']);
+      const flag = compression === 'gzip' ? '-z' : '--zstd';
+      execFileSync('tar', [flag, '-xf', out], { cwd: dir });
+      expect(readFileSync(join(dir, long)).equals(body)).toBe(true);
+      expect(readFileSync(join(dir, 'last.txt'), 'utf8')).toBe('last\n');
+    },
+  );
+
+  it('fails and leaves nothing when a body compressed ahead is not what its worker wrote', async () => {
+    const dir = tempDir('shiplog-archive-');
+    const body = Buffer.from('staged\n');
+    writeFileSync(join(dir, 'plain'), body);
+    writeFileSync(join(dir, 'packed'), gzipSync(Buffer.from('changed\n')));
+    const packed: PackedBody = {
+      ...blockFormat('gzip'),
+      file: join(dir, 'packed'),
+      ...digest(gzipSync(body)),
+    };
+    const write = writeArchive(
+      [{ path: 'a.txt', source: { file: join(dir, 'plain'), size: body.length, packed }, sha256: digest(body).sha256 }],
+      join(dir, 'out.tar.gz'),
+    );
+    await expect(write).rejects.toMatchObject({ code: 'SHIPLOG_ERR_BUNDLE_WRITE' });
+    expect(readdirSync(dir).sort()).toEqual(['packed', 'plain']);
+  });
+
+  it('compresses the file itself when the body was compressed ahead in another format', async () => {
+    const dir = tempDir('shiplog-archive-');
+    const body = Buffer.from('staged\n');
+    writeFileSync(join(dir, 'plain'), body);
+    writeFileSync(join(dir, 'packed'), gzipSync(body));
+    const packed: PackedBody = { ...blockFormat('gzip'), file: join(dir, 'packed'), ...digest(gzipSync(body)) };
+    const out = join(dir, 'out.tar.zst');
+    const pending = await writeArchive(
+      [{ path: 'a.txt', source: { file: join(dir, 'plain'), size: body.length, packed }, sha256: digest(body).sha256 }],
+      out,
+      { compression: 'zstd' },
+    );
+    await pending.release();
+    execFileSync('tar', ['--zstd', '-xf', out], { cwd: dir });
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('staged\n');
+  });
 });
+
+function digest(bytes: Buffer): { size: number; sha256: string } {
+  return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}

@@ -81,7 +81,10 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
   const facts: Facts = {};
   const collectors = options.collectors ?? defaultCollectors;
   const runs = new Map<string, CollectorRun>();
-  const startPool = (files: number): StagePool => {
+  // Compressing ahead is wasted on a file the budget then cuts: only files that fit in half the budget are.
+  const packs = (bytes: number | undefined) =>
+    options.pack !== undefined && bytes !== undefined && bytes <= stagedBudget(options.maxBytes) / 2;
+  const startPool = (files: number, bytes?: number): StagePool => {
     const literals = redactor.literalValues();
     const check = options.checker && {
       ...options.checker.portable(),
@@ -91,7 +94,7 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
       redact: redactor.portable(),
       check,
       literals: literals.length,
-      ...(options.pack && { pack: blockFormat(options.pack) }),
+      ...(options.pack && packs(bytes) && { pack: blockFormat(options.pack) }),
     });
   };
   const runOne = async (collector: Collector) => {
@@ -108,7 +111,7 @@ export async function collectBundle(options: CollectOptions): Promise<CollectRes
       signal,
       emit: (path, content) => staging.emit(collector.name, path, content, isOpen),
       open: (path) => staging.open(collector.name, path, isOpen),
-      stagePool: (files) => startPool(files),
+      stagePool: (files, bytes) => startPool(files, bytes),
       reserve: (path) => staging.reserve(collector.name, path, isOpen),
     }));
     // An error text may quote a URL or a command line: it goes through the engine like any byte.

@@ -21,7 +21,7 @@ export const syslogFiles: Collector = {
   timeoutMs: 5 * 60_000,
   async collect(ctx) {
     const settings = ctx.config.sources.files;
-    const files: { path: string; mtimeMs: number }[] = [];
+    const files: { path: string; mtimeMs: number; size: number }[] = [];
     const unreadable: string[] = [];
     const names = new Map<string, string>();
     for (const configured of settings.paths) {
@@ -29,7 +29,8 @@ export const syslogFiles: Collector = {
         try {
           const info = await stat(path);
           // Written to last before the window opened: nothing in it can be in the window.
-          if (info.isFile() && info.mtimeMs >= ctx.window.since.getTime()) files.push({ path, mtimeMs: info.mtimeMs });
+          if (info.isFile() && info.mtimeMs >= ctx.window.since.getTime())
+            files.push({ path, mtimeMs: info.mtimeMs, size: info.size });
         } catch (error) {
           // A default path that this distribution does not use is absent, not unreadable.
           const code = (error as NodeJS.ErrnoException).code;
@@ -46,7 +47,9 @@ export const syslogFiles: Collector = {
       return { ...file, name: uniqueName(names, name, file.path) };
     });
     // Each file is read, cut to the window, redacted and written by a worker thread.
-    const pool = ctx.stagePool(jobs.length);
+    // About what they hold once staged (a rotated .gz unpacks to ~10 times its size): the budget may cut more.
+    const bytes = files.reduce((sum, file) => sum + file.size * (file.path.endsWith('.gz') ? 10 : 1), 0);
+    const pool = ctx.stagePool(jobs.length, bytes);
     const stop = () => void pool.close();
     ctx.signal.addEventListener('abort', stop, { once: true });
     const failures: (string | undefined)[] = [];
@@ -79,7 +82,7 @@ export const syslogFiles: Collector = {
 async function copyWindow(
   ctx: CollectContext,
   pool: StagePool,
-  file: { path: string; mtimeMs: number; name: string },
+  file: { path: string; mtimeMs: number; size: number; name: string },
   timezone: string,
 ): Promise<void> {
   const reserved = await ctx.reserve(file.name);

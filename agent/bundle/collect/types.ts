@@ -101,9 +101,12 @@ export interface CollectContext {
   /**
    * Worker threads that stage whole files through this run's engine (and
    * the release check's), for collectors of big files: one per file, at
-   * most one per core. The collector closes it.
+   * most one per core. The collector closes it. `bytes`: about what the
+   * files will hold once staged; when that fits well within the size budget
+   * (so that no cut is likely to undo it), the workers also compress what
+   * they write for the archive.
    */
-  stagePool(files: number): StagePool;
+  stagePool(files: number, bytes?: number): StagePool;
   /** Reserves `path` for a file a stage pool writes. */
   reserve(path: string): Promise<ReservedFile>;
 }

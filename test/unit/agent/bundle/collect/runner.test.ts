@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Collector, collectBundle } from '../../../../../agent/bundle/collect/index.ts';
 import { loadAgentConfig } from '../../../../../agent/config.ts';
@@ -128,6 +129,48 @@ describe('collector runner', () => {
       /^line 0 .*\n[\s\S]*\[shiplog: \d+ bytes left out[\s\S]*line 19999 y+\n$/,
     );
     expect(readFileSync(result.staging.pathOf('small.log'), 'utf8')).toBe('just one line\n');
+    await result.staging.remove();
+  });
+
+  it.each([
+    ['fit in half the budget', 1e6, true],
+    ['would likely be cut', 2000, false],
+  ])('has staging workers compress files ahead only when they %s', async (_case, maxBytes, packed) => {
+    const dir = tempDir();
+    const source = join(dir, 'messages');
+    writeFileSync(source, 'line\n'.repeat(1000));
+    const redactor = createRedactor({ siteKey });
+    const stager: Collector = {
+      name: 'stager',
+      timeoutMs: 10_000,
+      async collect(ctx) {
+        const pool = ctx.stagePool(1, 5000);
+        try {
+          const reserved = await ctx.reserve('syslog/messages');
+          const staged = await pool.stage({
+            source,
+            gunzip: false,
+            target: reserved.target,
+            packTarget: reserved.packTarget,
+          });
+          await reserved.commit(staged);
+        } finally {
+          await pool.close();
+        }
+      },
+    };
+    const result = await collectBundle({
+      window,
+      redactor,
+      config,
+      collectors: [stager],
+      maxBytes,
+      pack: 'gzip',
+      stagingParent: tempDir(),
+    });
+    const file = result.files.find((f) => f.path === 'syslog/messages');
+    // 2000 compressed bytes allow 8000 staged ones: the 5000-byte file fits, but not in half of it.
+    expect(file?.packed !== undefined).toBe(packed);
     await result.staging.remove();
   });
 });

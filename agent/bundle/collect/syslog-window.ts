@@ -71,7 +71,7 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
     if (i === at + 20) return undefined;
     for (let digits = Math.min(i - at - 20, 3); digits < 3; digits++) ms *= 10;
     for (const known of seconds) {
-      if (end - i === known.offset.length && text.startsWith(known.offset, i) && text.startsWith(known.second, at)) {
+      if (end - i === known.offset.length && sameAt(text, i, known.offset) && sameAt(text, at, known.second)) {
         return known.ms + ms;
       }
     }
@@ -80,7 +80,7 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
 
   const stampTime = (text: string, at: number, end: number, rfc3339: boolean): number | undefined => {
     if (!rfc3339) {
-      if (end - at !== lastStamp.length || !text.startsWith(lastStamp, at)) {
+      if (end - at !== lastStamp.length || !sameAt(text, at, lastStamp)) {
         lastStamp = text.slice(at, end);
         lastTime = timeOf(parse(lastStamp, mtimeMs));
       }
@@ -112,7 +112,7 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
     let end = lineEnd;
     // A CR LF line ending: the CR is not part of the line.
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
-    const at = text.startsWith(BOM_LATIN1, start) ? start + 3 : start;
+    const at = text.charCodeAt(start) === 0xef && sameAt(text, start, BOM_LATIN1) ? start + 3 : start;
     const first = text.charCodeAt(at);
     if (first === 0x3c) {
       // "<PRI>": RFC 5424 may fail after the time; parse the whole line, decoded.
@@ -140,4 +140,14 @@ export function createWindowFilter(options: WindowFilterOptions): WindowFilter {
       return keep;
     },
   };
+}
+
+/**
+ * `text.startsWith(part, at)`, compared from the end: a second's text differs
+ * from the last one in its last digits, and a loop the compiler inlines is
+ * several times cheaper per line than the builtin call.
+ */
+function sameAt(text: string, at: number, part: string): boolean {
+  for (let i = part.length - 1; i >= 0; i--) if (text.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  return true;
 }

@@ -7,6 +7,7 @@ import { resolveDataDir } from '../../core/data-dir.ts';
 import type { RedactionAction } from '../../schemas/redaction-rules.ts';
 import { type CategoryActions, compileRuleSet, defaultActions } from './compile.ts';
 import { createEngine, type Engine } from './engine.ts';
+import type { PortableOptions } from './portable.ts';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.ts';
 import { builtInPackPaths, type LoadedPack, loadPack } from './rules.ts';
 import { loadOrCreateSiteKey, type SiteKey, siteKeyFromBytes } from './site-key.ts';
@@ -34,17 +35,6 @@ export interface RedactorOptions {
   siteKey?: Uint8Array;
   /** Values known to be secret at run time. */
   literals?: Iterable<string>;
-}
-
-/**
- * What a worker thread needs to build the same engine: plain data, and the
- * packs already loaded and validated (a worker does not read or parse files).
- */
-export interface PortableOptions {
-  packs: LoadedPack[];
-  actions: CategoryActions;
-  siteKey: Uint8Array | undefined;
-  literals: string[];
 }
 
 export interface EngineSetup {
@@ -102,14 +92,5 @@ export function setupEngine(options: RedactorOptions): EngineSetup {
   };
 }
 
-/** The engine `portable()` describes, built in a worker thread: no file, YAML or schema work. */
-export function engineFromPortable(options: PortableOptions): Engine {
-  let pseudonymizer: Pseudonymizer | undefined;
-  const engine = createEngine(compileRuleSet(options.packs, options.actions), () => {
-    if (!options.siteKey) throw new Error('a pseudonymizing rule ran without a site key');
-    pseudonymizer ??= createPseudonymizer(options.siteKey);
-    return pseudonymizer;
-  });
-  engine.setLiterals(options.literals);
-  return engine;
-}
+// Worker threads build engines with portable.ts directly (it loads no YAML or schema code).
+export { engineFromPortable, type PortableOptions } from './portable.ts';

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CompiledRule } from './compile.ts';
 import { type LineState, newLineState } from './engine.ts';
 import type { BatchRequest, BatchResult } from './parallel.ts';
-import { engineFromPortable, type PortableOptions } from './setup.ts';
+import { engineFromPortable, type PortableOptions } from './portable.ts';
 import { countNewlines } from './stream.ts';
 import { newTally } from './tally.ts';
 

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import { type LineState, newLineState } from '../../redaction/engine.ts';
-import { engineFromPortable } from '../../redaction/setup.ts';
+import { engineFromPortable } from '../../redaction/portable.ts';
 import { batches, overlongMask, overlongRuleOf } from '../../redaction/stream.ts';
 import { count, newTally } from '../../redaction/tally.ts';
 import { BlockQueue, blockCompressor } from '../seal/compress.ts';

@@ -140,7 +140,7 @@ class Batcher {
 
   constructor(options: ShipOptions) {
     this.#writer = options.writer;
-    this.#maxEvents = options.batchEvents ?? 1000;
+    this.#maxEvents = options.batchEvents ?? 500;
     this.#maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
     this.#maxInFlight = options.inFlight ?? 2;
   }

@@ -11,7 +11,6 @@
 
 import { parseDuration } from '../../../core/units.ts';
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
-import type { LogEvent } from '../../../schemas/log-event.ts';
 import { stampId, streamIdPrefix } from '../../pipeline/event-id.ts';
 import { flat, quote } from '../../pipeline/event-json.ts';
 import { createLineMerger, type LineMerger, type MergedEvent } from '../../transforms/merge_lines.ts';
@@ -86,26 +85,6 @@ export interface EventContext {
   readonly metadata: ContainerMetadata;
 }
 
-/** The event of a line or merged run: the first line's time, position and id; every line's text. */
-export function containerEvent(ctx: EventContext, out: OutLine): LogEvent {
-  const { first } = out;
-  const origin = { source: 'docker' as const, key: ctx.containerId, position: first.stamp.text, seq: first.seq };
-  const event: LogEvent = {
-    '@timestamp': first.stamp.text,
-    message: out.message,
-    event: { dataset: 'docker.container_logs' },
-    log: { stream: first.stream },
-    host: { name: ctx.hostName },
-    container: ctx.metadata.container,
-    shiplog: { id: stampId(partsOf(ctx).prefixes[first.stream], first.stamp.ns, first.seq), origin },
-  };
-  if (ctx.metadata.service) event.service = ctx.metadata.service;
-  if (out.partial) event.shiplog.partial = true;
-  if (out.truncated) event.shiplog.truncated = true;
-  if (out.lineCount > 1) event.shiplog.multiline = out.lineCount;
-  return event;
-}
-
 /** The parts of a record that stay the same while a container's metadata does. */
 interface ContainerParts {
   readonly metadata: ContainerMetadata;
@@ -137,9 +116,9 @@ function partsOf(ctx: EventContext): ContainerParts {
 }
 
 /**
- * The spool record of containerEvent(ctx, out), written directly: the
- * canonical JSON of that event (pipeline/event-json.ts) with no event object
- * per line. The container's fields are encoded once per metadata version.
+ * The spool record of a line or merged run, written directly as canonical
+ * JSON (pipeline/event-json.ts) with no event object per line: the first
+ * line's time, position and id, every line's text. The container's fields are encoded once per metadata version.
  */
 export function containerRecord(ctx: EventContext, out: OutLine): string {
   const { first } = out;

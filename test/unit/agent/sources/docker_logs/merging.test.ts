@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { stampId, streamIdPrefix } from '../../../../../agent/pipeline/event-id.ts';
 import { eventJson } from '../../../../../agent/pipeline/event-json.ts';
 import { Cursor, SeqCounter } from '../../../../../agent/sources/docker_logs/checkpoint.ts';
 import { parseStamp, type Stamp, type StreamName } from '../../../../../agent/sources/docker_logs/lines.ts';
 import {
   ContainerMerge,
-  containerEvent,
   containerRecord,
+  type EventContext,
   earliest,
   mergeConfig,
   type OutLine,
@@ -14,6 +15,7 @@ import {
 import { MetadataBuilder } from '../../../../../agent/sources/docker_logs/metadata.ts';
 import type { Line } from '../../../../../agent/sources/docker_logs/partials.ts';
 import type { MultilineConfig } from '../../../../../schemas/agent-config.ts';
+import type { LogEvent } from '../../../../../schemas/log-event.ts';
 
 const AUTO: MultilineConfig = { mode: 'auto', flush_after: '2s', max_lines: 500, max_bytes: '1MiB' };
 const at = (ms: number): Stamp =>
@@ -26,6 +28,27 @@ const line = (stream: StreamName, ms: number, text: string, extra: Partial<Line>
   truncated: false,
   ...extra,
 });
+/** What a container line is, as an event: containerRecord must be exactly its canonical JSON. */
+function containerEvent(context: EventContext, out: OutLine): LogEvent {
+  const { first } = out;
+  const origin = { source: 'docker' as const, key: context.containerId, position: first.stamp.text, seq: first.seq };
+  const prefix = streamIdPrefix(context.hostName, 'docker', context.containerId, first.stream);
+  const event: LogEvent = {
+    '@timestamp': first.stamp.text,
+    message: out.message,
+    event: { dataset: 'docker.container_logs' },
+    log: { stream: first.stream },
+    host: { name: context.hostName },
+    container: context.metadata.container,
+    shiplog: { id: stampId(prefix, first.stamp.ns, first.seq), origin },
+  };
+  if (context.metadata.service) event.service = context.metadata.service;
+  if (out.partial) event.shiplog.partial = true;
+  if (out.truncated) event.shiplog.truncated = true;
+  if (out.lineCount > 1) event.shiplog.multiline = out.lineCount;
+  return event;
+}
+
 const ctx = {
   hostName: 'h',
   containerId: 'c'.repeat(64),

@@ -34,10 +34,10 @@ const DECIMAL = /^(?:0|[1-9]\d{0,14})$/;
 
 /** An id from a stream's prefix and a position within it. */
 export function positionId(prefix: string, position: string, seq: number): string {
-  const suffix = DECIMAL.test(position)
-    ? Number(position).toString(36)
-    : hash('sha256', position, 'base64url').slice(0, 11);
-  return seq === 0 ? prefix + suffix : `${prefix}${suffix}.${seq}`;
+  const id = DECIMAL.test(position)
+    ? offsetId(prefix, Number(position))
+    : prefix + hash('sha256', position, 'base64url').slice(0, 11);
+  return seq === 0 ? id : `${id}.${seq}`;
 }
 
 /**
@@ -49,7 +49,7 @@ export function stampId(prefix: string, ns: bigint, seq: number): string {
   return seq === 0 ? prefix + ns.toString(36) : `${prefix}${ns.toString(36)}.${seq}`;
 }
 
-/** The id of a byte offset in a stream: positionId for a number, without the text round trip. */
+/** The id of a byte offset in a stream (what positionId gives for its decimal text). */
 export function offsetId(prefix: string, offset: number): string {
   return prefix + offset.toString(36);
 }

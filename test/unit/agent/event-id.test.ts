@@ -18,10 +18,16 @@ describe('event ids', () => {
 
   it('are stable across releases: ids already in customers\u2019 clusters must keep matching', () => {
     // The format of 0.1 (a stream hash, then the position); see docs/decisions.md.
-    expect(eventId('app-01', origin, 'stdout')).toBe('uQ6KaSTslT3sn1GkluIeka3YmmD');
+    // A file line (byte offset 123456) and a container line (its nanosecond stamp), as the sources write them:
     expect(eventId('app-01', { source: 'file', key: '2049:1234:ab12', position: '123456', seq: 0 })).toBe(
       'CcVnYQyCV6Ct1IKf2n9c',
     );
+    const stamp = 1_795_576_365_123_456_789n; // 2026-11-25T03:12:45.123456789Z
+    expect(stampId(streamIdPrefix('app-01', 'docker', 'c0ffee', 'stdout'), stamp, 0)).toBe(
+      'uQ6KaSTslT3sn1Gkdn3yp6l6lpn9',
+    );
+    // A position that is not an offset (no source writes one today) is hashed.
+    expect(eventId('app-01', origin, 'stdout')).toBe('uQ6KaSTslT3sn1GkluIeka3YmmD');
   });
 
   it('of one file share a prefix and end in the byte offset, so no line costs a hash', () => {

@@ -3,8 +3,7 @@
 // self-log.ts; redacted like every other file) and, when an agent answers on
 // status.listen, its status.
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { resolveDataDir } from '../../../core/data-dir.ts';
 import { printableAgentConfig } from '../../config.ts';
@@ -12,10 +11,10 @@ import { selfLogPaths } from '../../self-log.ts';
 import { parseListen } from '../../status/server.ts';
 import type { CollectContext, Collector } from './types.ts';
 
-/** The lines of the self-log files that exist, older file first. */
-async function* selfLogLines(paths: readonly string[], signal: AbortSignal): AsyncGenerator<string> {
-  for (const path of paths) {
-    const input = createReadStream(path, { encoding: 'utf8', signal });
+/** The lines of the self-log files, older file first, through handles the caller opened and closes. */
+async function* selfLogLines(files: readonly FileHandle[], signal: AbortSignal): AsyncGenerator<string> {
+  for (const file of files) {
+    const input = file.createReadStream({ encoding: 'utf8', signal, autoClose: false });
     for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) yield line;
   }
 }
@@ -23,20 +22,26 @@ async function* selfLogLines(paths: readonly string[], signal: AbortSignal): Asy
 /** Copies the agent's self-logs into agent/agent.log; returns a line for NOTES.txt. */
 async function collectSelfLogs(ctx: CollectContext): Promise<string> {
   const dataDir = resolveDataDir(ctx.env, ctx.config.data_dir);
+  // Opened before reading: a running agent that rotates agent.log to
+  // agent.log.1 meanwhile moves names, not the files the handles hold.
   const found: string[] = [];
+  const files: FileHandle[] = [];
   for (const path of selfLogPaths(dataDir)) {
-    if (
-      await stat(path).then(
-        (info) => info.isFile(),
-        () => false,
-      )
-    )
+    const file = await open(path, 'r').catch(() => undefined);
+    if (file) {
       found.push(path);
+      files.push(file);
+    }
   }
-  if (found.length === 0) {
+  if (files.length === 0) {
     return `self-logs: none in ${dataDir}/logs (no agent has run with this data directory); its stdout has them.`;
   }
-  await ctx.emit('agent/agent.log', selfLogLines(found, ctx.signal));
+  try {
+    await ctx.emit('agent/agent.log', selfLogLines(files, ctx.signal));
+  } finally {
+    // Also when emit failed before reading them.
+    for (const file of files) await file.close().catch(() => {});
+  }
   return `self-logs: the agent's recent logs from ${found.join(' and ')} (agent/agent.log); its stdout has the rest.`;
 }
 

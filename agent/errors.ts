@@ -255,13 +255,19 @@ export const agentErrors = {
   BUNDLE_WRONG_SIGNER: {
     code: 'SHIPLOG_ERR_BUNDLE_WRONG_SIGNER',
     message:
-      '{path} was signed by key {fingerprint}, which is not a trusted key in {signer}. Check with the site which host built it before trusting it.',
+      '{path} was signed by key {fingerprint}, which {detail}. Check with the site which host built it before trusting it.',
     permanent: true,
   },
   BUNDLE_SIGNER_INVALID: {
     code: 'SHIPLOG_ERR_BUNDLE_SIGNER_INVALID',
     message:
       'cannot use --signer {signer}: {detail}. Give an OpenSSH public key file, an allowed_signers file, or a SHA256: fingerprint.',
+    permanent: true,
+  },
+  BUNDLE_LIMIT: {
+    code: 'SHIPLOG_ERR_BUNDLE_LIMIT',
+    message:
+      '{path} would cost more to read than any real bundle does: {detail}. It was refused before it could use up memory or time; ask the sender for a new bundle.',
     permanent: true,
   },
   BUNDLE_TAMPERED: {

@@ -16,15 +16,25 @@ export interface Validator<T> {
   readonly problems: readonly ValidationProblem[];
 }
 
-function makeAjv(useDefaults: boolean): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, useDefaults, strict: true, allowUnionTypes: true, verbose: true });
+function makeAjv(useDefaults: boolean, allErrors: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors, useDefaults, strict: true, allowUnionTypes: true, verbose: true });
   // Marks a setting whose value must never be printed (see core/config.ts).
   ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
   return ajv;
 }
 
-export function compileValidator<T>(schema: TSchema, options: { useDefaults?: boolean } = {}): Validator<T> {
-  const validate: ValidateFunction = makeAjv(options.useDefaults ?? true).compile(inputSchema(schema));
+/**
+ * `allErrors: false` stops at the first problem: for input from outside
+ * (a bundle's manifest), where collecting every error of a hostile document
+ * could cost gigabytes; config files keep every problem for the user.
+ */
+export function compileValidator<T>(
+  schema: TSchema,
+  options: { useDefaults?: boolean; allErrors?: boolean } = {},
+): Validator<T> {
+  const validate: ValidateFunction = makeAjv(options.useDefaults ?? true, options.allErrors ?? true).compile(
+    inputSchema(schema),
+  );
   let problems: ValidationProblem[] = [];
   return {
     check(value: unknown): value is T {

@@ -1,7 +1,11 @@
 // manifest.json at the root of every support bundle (format version 1).
 import { type Static, Type } from '@sinclair/typebox';
 
-const Str = Type.String();
+// Bounds keep a hostile manifest cheap to check: no real bundle comes near them.
+const Str = Type.String({ maxLength: 4096 });
+const Text = Type.String({ maxLength: 65_536 });
+const Path = Type.String({ minLength: 1, maxLength: 1024 });
+const Many = { maxItems: 100_000 } as const;
 const Opt = Type.Optional;
 const Count = Type.Integer({ minimum: 0 });
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -11,15 +15,15 @@ export const CollectorRunSchema = Type.Object(
     name: Str,
     status: Type.Union([Type.Literal('ok'), Type.Literal('failed'), Type.Literal('timeout'), Type.Literal('skipped')]),
     duration_ms: Type.Number({ minimum: 0 }),
-    error: Opt(Type.Object({ code: Str, message: Str }, { additionalProperties: false })),
-    files: Opt(Type.Array(Str)),
+    error: Opt(Type.Object({ code: Str, message: Text }, { additionalProperties: false })),
+    files: Opt(Type.Array(Path, Many)),
   },
   { additionalProperties: false },
 );
 
 export const BundleFileSchema = Type.Object(
   {
-    path: Str,
+    path: Path,
     size: Count,
     sha256: Sha256,
     collector: Opt(Str),
@@ -35,11 +39,11 @@ export const RulePackRefSchema = Type.Object(
 
 export const RedactionReportSchema = Type.Object(
   {
-    packs: Type.Array(RulePackRefSchema),
+    packs: Type.Array(RulePackRefSchema, { maxItems: 1000 }),
     key_id: Type.String({ description: 'Hash of the site pseudonym key, never the key' }),
-    by_rule: Type.Record(Str, Count),
-    by_category: Type.Record(Str, Count),
-    by_file: Type.Record(Str, Type.Record(Str, Count)),
+    by_rule: Type.Record(Str, Count, { maxProperties: 10_000 }),
+    by_category: Type.Record(Str, Count, { maxProperties: 10_000 }),
+    by_file: Type.Record(Str, Type.Record(Str, Count, { maxProperties: 10_000 }), { maxProperties: 100_000 }),
     rescan: Type.Union([Type.Literal('clean'), Type.Literal('skipped')]),
   },
   { additionalProperties: false },
@@ -47,10 +51,10 @@ export const RedactionReportSchema = Type.Object(
 
 export const TruncationSchema = Type.Object(
   {
-    path: Str,
+    path: Path,
     original_size: Count,
     kept_size: Count,
-    reason: Str,
+    reason: Text,
   },
   { additionalProperties: false },
 );
@@ -65,10 +69,10 @@ export const BundleManifestSchema = Type.Object(
       { additionalProperties: false },
     ),
     window: Type.Object({ since: Str, until: Str }, { additionalProperties: false }),
-    collectors: Type.Array(CollectorRunSchema),
-    files: Type.Array(BundleFileSchema),
+    collectors: Type.Array(CollectorRunSchema, { maxItems: 10_000 }),
+    files: Type.Array(BundleFileSchema, Many),
     redaction: RedactionReportSchema,
-    truncations: Type.Array(TruncationSchema),
+    truncations: Type.Array(TruncationSchema, Many),
     signing_key: Type.Object(
       { algorithm: Type.Literal('ssh-ed25519'), fingerprint: Str },
       { additionalProperties: false },

@@ -13,12 +13,12 @@ import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type Digest, digestOf, Hasher, HashingStream, isPlainBundlePath } from '../../../bundle/checksums.ts';
+import { tarEnd, tarHeader, tarPadding } from '../../../bundle/tar-writer.ts';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
-import { type Digest, digestOf, Hasher, HashingStream, isPlainBundlePath } from './checksums.ts';
 import { blockFormat, type Compression, compressor, type Precompressed } from './compress.ts';
 import { ageEncryptStream } from './encrypt.ts';
-import { tarEnd, tarHeader, tarPadding } from './tar.ts';
 
 export type { Compression };
 

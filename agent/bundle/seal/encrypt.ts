@@ -6,9 +6,6 @@ import { Encrypter } from 'age-encryption';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
 
-/** The first bytes of every binary age file. */
-export const ageMagic = Buffer.from('age-encryption.org/v1\n');
-
 /** Throws BUNDLE_RECIPIENT unless `recipient` is an age public key the library accepts. */
 export function checkRecipient(recipient: string): void {
   try {

@@ -2,12 +2,12 @@
 // files' hashes, signs it, writes SHA256SUMS and the archive in the bundle
 // layout, and hands back a pending archive for the caller to release.
 import type { Writable } from 'node:stream';
-import { compileValidator } from '../../../core/schema-validator.ts';
-import { type BundleFile, type BundleManifest, BundleManifestSchema } from '../../../schemas/bundle-manifest.ts';
+import { digestOf, formatSha256Sums } from '../../../bundle/checksums.ts';
+import { manifestValidator } from '../../../bundle/manifest.ts';
+import { signatureNamespace } from '../../../bundle/ssh-public-key.ts';
+import type { BundleFile, BundleManifest } from '../../../schemas/bundle-manifest.ts';
 import { type ArchiveEntry, type Compression, type PendingArchive, writeArchive } from './archive.ts';
-import { digestOf, formatSha256Sums } from './checksums.ts';
 import type { SigningKey } from './signing-key.ts';
-import { signatureNamespace } from './ssh-public-key.ts';
 import type { BundleStaging, StagedFile } from './staging.ts';
 
 /** The manifest as the builder knows it; the sealer adds `files` and `signing_key`. */
@@ -29,13 +29,6 @@ export interface SealedBundle extends PendingArchive {
 
 /** Top-level order of the archive after the root files: what a reader wants first comes first. */
 const sectionOrder = ['containers', 'syslog', 'host', 'agent'];
-
-let validator: ReturnType<typeof compileValidator<BundleManifest>> | undefined;
-
-export function manifestValidator() {
-  validator ??= compileValidator<BundleManifest>(BundleManifestSchema, { useDefaults: false });
-  return validator;
-}
 
 export async function sealBundle(options: SealOptions): Promise<SealedBundle> {
   const { key } = options;

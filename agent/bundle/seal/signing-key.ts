@@ -7,10 +7,10 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject,
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { allowedSignersLine, fingerprint, formatPublicKey, rawPublicKey } from '../../../bundle/ssh-public-key.ts';
+import { signSshsig } from '../../../bundle/sshsig.ts';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
-import { allowedSignersLine, fingerprint, formatPublicKey, rawPublicKey } from './ssh-public-key.ts';
-import { signSshsig } from './sshsig.ts';
 
 export interface SigningKey {
   /** Path of the private key file. */

@@ -10,10 +10,10 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type Digest, Hasher, HashingStream, isPlainBundlePath } from '../../../bundle/checksums.ts';
 import { CodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
 import type { PackedBody } from './archive.ts';
-import { type Digest, Hasher, HashingStream, isPlainBundlePath } from './checksums.ts';
 
 /** Optional manifest details of one file (schemas/bundle-manifest.ts BundleFile). */
 export interface FileMeta {

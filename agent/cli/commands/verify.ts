@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { printable, terminalSafeJson } from '../../../bundle/printable.ts';
 import type { CliIO } from '../../../core/cli.ts';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
-import { loadTrustedSigners } from '../../bundle/verify/trust.ts';
-import { type VerifiedBundle, verifyBundle } from '../../bundle/verify/verify.ts';
+import { trustedSigners, type VerifiedBundle, verifyBundle } from '../../bundle/verify.ts';
 import { agentErrors } from '../../errors.ts';
 
 const usage = `Usage: shiplog verify BUNDLE [--identity KEY_FILE] [--signer KEYS] [--json]
@@ -41,7 +41,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new CodedError(agentErrors.USAGE, { detail: 'shiplog verify takes exactly one bundle path' });
   }
   const path = resolve(io.cwd, positionals[0]);
-  const trusted = values.signer === undefined ? undefined : loadTrustedSigners(resolve(io.cwd, values.signer));
+  const trusted = values.signer === undefined ? undefined : trustedSigners(values.signer, io.cwd);
   const identities = (values.identity ?? []).map((file) => readIdentity(resolve(io.cwd, file)));
   let result: VerifiedBundle;
   try {
@@ -49,11 +49,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } catch (error) {
     if (!isCodedError(error) || !error.code.startsWith('SHIPLOG_ERR_BUNDLE_')) throw error;
     if (values.json)
-      io.stdout.write(`${JSON.stringify({ ok: false, path, code: error.code, message: error.message }, null, 2)}\n`);
-    else io.stdout.write(`NOT OK  ${path}\n  ${error.message}\n  [${error.code}]\n`);
+      io.stdout.write(`${terminalSafeJson({ ok: false, path, code: error.code, message: error.message }, 2)}\n`);
+    else io.stdout.write(`NOT OK  ${printable(path)}\n  ${printable(error.message, 2000)}\n  [${error.code}]\n`);
     return 1;
   }
-  io.stdout.write(values.json ? `${JSON.stringify(jsonResult(result), null, 2)}\n` : renderVerdict(result));
+  io.stdout.write(values.json ? `${terminalSafeJson(jsonResult(result), 2)}\n` : renderVerdict(result));
   return 0;
 }
 
@@ -68,16 +68,18 @@ function readIdentity(file: string): string {
   }
 }
 
+/** Every value the bundle controls goes through printable(): a bundle cannot write to the terminal. */
 export function renderVerdict(result: VerifiedBundle): string {
   const { manifest } = result;
+  const p = (text: string) => printable(text);
   const signer = result.signer.trusted
     ? `signed by ${result.signer.fingerprint}, a trusted key`
     : `signed by ${result.signer.fingerprint}; that key was NOT checked against a trusted key (pass --signer to check it)`;
   return [
-    `OK  ${result.path}`,
+    `OK  ${p(result.path)}`,
     `  ${result.files} files, ${result.bytes} bytes, all match the signed manifest and SHA256SUMS`,
     `  ${signer}`,
-    `  host ${manifest.host.name}, built ${manifest.created_at} by shiplog ${manifest.tool.version}, window ${manifest.window.since} to ${manifest.window.until}`,
+    `  host ${p(manifest.host.name)}, built ${p(manifest.created_at)} by shiplog ${p(manifest.tool.version)}, window ${p(manifest.window.since)} to ${p(manifest.window.until)}`,
     `  ${result.encrypted ? 'age-encrypted, ' : ''}${result.compression}`,
     '',
   ].join('\n');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { constants, createZstdDecompress, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ZstdFrameCutter } from '../../../../../agent/bundle/verify/zstd-frames.ts';
+import { ZstdFrameCutter } from '../../../bundle/zstd-frames.ts';
 
 const checksum = { params: { [constants.ZSTD_c_checksumFlag]: 1 } };
 const parts = [

@@ -2,10 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOrCreateSigningKey } from '../../../../../agent/bundle/seal/signing-key.ts';
-import { fingerprint, parsePublicKeyLine } from '../../../../../agent/bundle/seal/ssh-public-key.ts';
-import { encodeSshsig, parseSshsig, verifySshsig } from '../../../../../agent/bundle/seal/sshsig.ts';
-import { tempDir } from '../../../../helpers/temp.ts';
+import { loadOrCreateSigningKey } from '../../../agent/bundle/seal/signing-key.ts';
+import { fingerprint, parsePublicKeyLine } from '../../../bundle/ssh-public-key.ts';
+import { encodeSshsig, parseSshsig, verifySshsig } from '../../../bundle/sshsig.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const message = Buffer.from('{"format_version":1}\n');
 

@@ -7,7 +7,12 @@
 // frame's end at a time. Nothing is changed: the chunks are slices of the
 // input. Bytes that are not a zstd frame pass on as they are, for the
 // decompressor to reject.
+//
+// Each frame costs a round trip through the decompressor, so the cutter also
+// counts them: a stream of millions of tiny frames is refused once it passes
+// `maxFrames`, which the reader raises as it learns how big the bundle is.
 import { Transform, type TransformCallback } from 'node:stream';
+import { BundleProblem } from './problems.ts';
 
 const frameMagic = 0xfd2fb528;
 const isSkippable = (magic: number) => magic >>> 4 === 0x184d2a5;
@@ -25,6 +30,10 @@ export class ZstdFrameCutter extends Transform {
   #unknown = false;
   /** A frame ended at the current position: what came before it goes out as one chunk. */
   #cut = false;
+  /** Frames begun so far. */
+  frames = 0;
+  /** More frames than this is an error ('limit'). */
+  maxFrames = Number.POSITIVE_INFINITY;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let from = 0;
@@ -41,6 +50,15 @@ export class ZstdFrameCutter extends Transform {
       if (this.#skip === 0 && this.#endsFrame) this.#frameEnd();
       if (this.#cut) {
         this.#cut = false;
+        if (++this.frames > this.maxFrames) {
+          callback(
+            new BundleProblem(
+              'limit',
+              `the zstd data is cut into more frames (${this.frames}) than a bundle of its size has`,
+            ),
+          );
+          return;
+        }
         this.push(chunk.subarray(from, at));
         from = at;
       }

@@ -2,13 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  digestOf,
-  formatSha256Sums,
-  isPlainBundlePath,
-  parseSha256Sums,
-} from '../../../../../agent/bundle/seal/checksums.ts';
-import { tempDir } from '../../../../helpers/temp.ts';
+import { digestOf, formatSha256Sums, isPlainBundlePath, parseSha256Sums } from '../../../bundle/checksums.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 describe('SHA256SUMS', () => {
   it('is sorted, relative, and accepted by sha256sum -c', () => {

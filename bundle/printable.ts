@@ -7,16 +7,34 @@
 
 const maxChars = 256;
 
-// C0, DEL, C1, zero-width and direction marks, bidi embeddings/overrides/isolates, line and paragraph separators, BOM.
+// C0, DEL, C1, the Arabic letter mark, zero-width and direction marks, bidi embeddings/overrides/isolates,
+// line and paragraph separators, BOM.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const unsafe = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\\]/gu;
+const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above, and the backslash that starts an escape
+const unsafeOrBackslash = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\\]/gu;
 
+/** One value the bundle controls, escaped (a backslash too, so every escape reads one way) and cut to `limit`. */
 export function printable(text: string, limit = maxChars): string {
-  const escaped = text.replace(unsafe, (char) => {
-    if (char === '\\') return '\\\\';
-    const code = char.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return cut(text.replace(unsafeOrBackslash, escapeChar), limit);
+}
+
+/**
+ * A message built from printable() pieces (an error's text), made safe once
+ * more as a last line of defence: what a terminal acts on is escaped, but
+ * backslashes are left alone so the pieces are not escaped twice.
+ */
+export function terminalSafe(text: string, limit = maxChars): string {
+  return cut(text.replace(unsafe, escapeChar), limit);
+}
+
+function escapeChar(char: string): string {
+  if (char === '\\') return '\\\\';
+  const code = char.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+function cut(escaped: string, limit: number): string {
   if (escaped.length <= limit) return escaped;
   return `${escaped.slice(0, limit)}... (${escaped.length - limit} more characters)`;
 }
@@ -28,7 +46,7 @@ export function printable(text: string, limit = maxChars): string {
  */
 export function terminalSafeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(
-    /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu,
+    /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { printable, terminalSafeJson } from '../../../bundle/printable.ts';
+import { printable, terminalSafe, terminalSafeJson } from '../../../bundle/printable.ts';
 import type { CliIO } from '../../../core/cli.ts';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { trustedSigners, type VerifiedBundle, verifyBundle } from '../../bundle/verify.ts';
@@ -50,7 +50,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!isCodedError(error) || !error.code.startsWith('SHIPLOG_ERR_BUNDLE_')) throw error;
     if (values.json)
       io.stdout.write(`${terminalSafeJson({ ok: false, path, code: error.code, message: error.message }, 2)}\n`);
-    else io.stdout.write(`NOT OK  ${printable(path)}\n  ${printable(error.message, 2000)}\n  [${error.code}]\n`);
+    else io.stdout.write(`NOT OK  ${printable(path)}\n  ${terminalSafe(error.message, 2000)}\n  [${error.code}]\n`);
     return 1;
   }
   io.stdout.write(values.json ? `${terminalSafeJson(jsonResult(result), 2)}\n` : renderVerdict(result));

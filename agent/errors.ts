@@ -283,11 +283,83 @@ export const agentErrors = {
       'the final check found {count} unredacted value(s), first in {path} (rule {rule}); no bundle was released. Add an operator rule for it (redaction.rules) or report it to the vendor, and run "shiplog dump" again.',
     permanent: true,
   },
+  DUMP_OUT_EXISTS: {
+    code: 'SHIPLOG_ERR_DUMP_OUT_EXISTS',
+    message:
+      '{path} already exists, and shiplog dump replaces a file only when asked; nothing was written there. Pass --force to replace it, or give --out a new path ("--out -" writes the bundle to standard output).',
+    permanent: true,
+  },
+  DUMP_OUT_NOT_A_FILE: {
+    code: 'SHIPLOG_ERR_DUMP_OUT_NOT_A_FILE',
+    message:
+      '{path} is {kind}, and shiplog dump writes its bundle only to a regular file: it never puts one in place of a directory, FIFO, socket, device or symbolic link, not even with --force. Give --out the path of a new file, or "--out -" to write the bundle to standard output (for example "--out - > FILE" or "--out - | ssh HOST ...").',
+    permanent: true,
+  },
+  DUMP_NO_SPACE: {
+    code: 'SHIPLOG_ERR_DUMP_NO_SPACE',
+    message:
+      'the file system holding {path} is full ({detail}), so no bundle was released; every temporary file of this run was removed. {advice}',
+    permanent: false,
+  },
+  DUMP_INTERRUPTED: {
+    code: 'SHIPLOG_ERR_DUMP_INTERRUPTED',
+    message:
+      'shiplog dump was stopped by {signal} before the bundle was released; every temporary file of this run was removed. Run "shiplog dump" again to build one.',
+    permanent: false,
+  },
   DUMP_WINDOW: {
     code: 'SHIPLOG_ERR_DUMP_WINDOW',
     message:
       '{detail}. Give --since and --until as a duration such as 24h or 90m, or a time such as 2026-11-25T03:00:00Z.',
     permanent: true,
+  },
+  // upload
+  UPLOAD_NO_TOKEN: {
+    code: 'SHIPLOG_ERR_UPLOAD_NO_TOKEN',
+    message:
+      'no upload token: {detail}. Put the token the vendor gave you (it starts with "slc_") in the SHIPLOG_UPLOAD_TOKEN variable, or in a file only you can read and pass --token-file FILE; shiplog never takes a token on the command line.',
+    permanent: true,
+  },
+  UPLOAD_TOKEN_REFUSED: {
+    code: 'SHIPLOG_ERR_UPLOAD_TOKEN_REFUSED',
+    message:
+      'the portal at {url} refused the upload token ({detail}). Ask the vendor for a current upload token for your site, then run "shiplog upload {bundle} {url}" again with it.',
+    permanent: true,
+  },
+  UPLOAD_TOO_LARGE: {
+    code: 'SHIPLOG_ERR_UPLOAD_TOO_LARGE',
+    message:
+      '{bundle} ({size}) is larger than the portal at {url} accepts ({detail}). Build a smaller bundle with "shiplog dump --max-size SIZE", or ask the vendor to raise the limit.',
+    permanent: true,
+  },
+  UPLOAD_UNREACHABLE: {
+    code: 'SHIPLOG_ERR_UPLOAD_UNREACHABLE',
+    message:
+      'cannot reach the portal at {url} ({detail}); gave up after {attempts} attempts, with {sent} of {size} on the portal. When the network is back, run "shiplog upload {bundle} {url}" again: it goes on from where it stopped.',
+    permanent: false,
+  },
+  UPLOAD_NOT_A_BUNDLE: {
+    code: 'SHIPLOG_ERR_UPLOAD_NOT_A_BUNDLE',
+    message:
+      '{bundle} is not a support bundle ({detail}). Upload the .tar.gz, .tar.zst or .age file that "shiplog dump" wrote, unchanged.',
+    permanent: true,
+  },
+  UPLOAD_UNREADABLE: {
+    code: 'SHIPLOG_ERR_UPLOAD_UNREADABLE',
+    message: 'cannot read {bundle}: {detail}. Give the path of the bundle file that "shiplog dump" wrote.',
+    permanent: true,
+  },
+  UPLOAD_REFUSED: {
+    code: 'SHIPLOG_ERR_UPLOAD_REFUSED',
+    message:
+      "the portal at {url} refused the upload: {detail}. Check that the URL is the address of the vendor's portal (such as https://portal.example.com); if it is, send this message to the vendor.",
+    permanent: true,
+  },
+  UPLOAD_MISMATCH: {
+    code: 'SHIPLOG_ERR_UPLOAD_MISMATCH',
+    message:
+      'the portal received other bytes than {bundle} holds (SHA-256 {received} there, {expected} here), so no receipt was kept. Run "shiplog upload {bundle} {url}" again to send the file anew.',
+    permanent: false,
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -3,9 +3,12 @@
 // per file, in batches of whole lines (so a PEM block split over lines is
 // still caught); JSON goes through the JSON walker (field names and values).
 // Each file's redaction counts are kept for the manifest.
+// Once removed, the directory stays removed: files are only ever made inside
+// it, never it again, so a collector still running when a stopped or failed
+// run removes it cannot bring it back.
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import type { RedactionCounts, Redactor } from '../redaction/index.ts';
 import type { StageResult } from './collect/stage-pool.ts';
 import type { EmitContent, LineWriter, ReservedFile } from './collect/types.ts';
@@ -51,9 +54,12 @@ export class Staging {
     this.#redactor = redactor;
   }
 
-  /** A fresh `bundle-staging-XXXXXX` under `parent` (the data dir or the temp dir). */
+  /**
+   * A fresh `bundle-staging-XXXXXX` under `parent` (the run's directory in the
+   * data dir, or the temp dir), which must exist: a parent removed by a
+   * stopped run is not made again.
+   */
   static async create(parent: string, redactor: Redactor): Promise<Staging> {
-    await mkdir(parent, { recursive: true });
     return new Staging(await mkdtemp(join(parent, 'bundle-staging-')), redactor);
   }
 
@@ -88,9 +94,9 @@ export class Staging {
     if (this.#reserved.has(bundlePath)) throw new Error(`bundle path ${bundlePath} is written twice`);
     this.#reserved.add(bundlePath);
     const target = this.pathOf(bundlePath);
-    await mkdir(dirname(target), { recursive: true });
+    await this.#makeDir(dirname(target));
     const packTarget = join(this.dir, PACKED_DIR, String(this.#packedCount++));
-    await mkdir(dirname(packTarget), { recursive: true });
+    await this.#makeDir(dirname(packTarget));
     let done = false;
     const abort = async () => {
       if (done) return;
@@ -142,7 +148,7 @@ export class Staging {
 
     const ensure = async () => {
       if (stream) return stream;
-      await mkdir(dirname(target), { recursive: true });
+      await this.#makeDir(dirname(target));
       stream = createWriteStream(target, { flags: 'wx' });
       stream.on('error', (error) => {
         failure ??= error;
@@ -230,8 +236,25 @@ export class Staging {
     if (file && jsonCounts) file.redactions = addCounts(file.redactions, jsonCounts);
   }
 
+  /** Removes the directory and everything in it; nothing can be added afterwards. */
   async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    // Retried: a worker may still create a file in a directory as it is emptied (ENOTEMPTY).
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  }
+
+  /**
+   * Makes `dir` and the directories between it and the staging directory,
+   * but not the staging directory itself: once removed, it fails (ENOENT).
+   */
+  async #makeDir(dir: string): Promise<void> {
+    let path = this.dir;
+    for (const part of relative(this.dir, dir).split(sep)) {
+      if (part === '') continue;
+      path = join(path, part);
+      await mkdir(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
   }
 }
 

@@ -11,6 +11,10 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/agent.ts'),
   },
   dump: { summary: 'build a redacted, signed support bundle for the vendor', load: () => import('./commands/dump.ts') },
+  upload: {
+    summary: "send a support bundle to the vendor's portal, resumably",
+    load: () => import('./commands/upload.ts'),
+  },
   verify: {
     summary: "check a support bundle's checksums and signature",
     load: () => import('./commands/verify.ts'),

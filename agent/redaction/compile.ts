@@ -21,10 +21,13 @@ export type CategoryActions = Readonly<Record<RedactionCategory, RedactionAction
 
 export const defaultActions: CategoryActions = { secret: 'mask', personal: 'pseudonymize', operator: 'mask' };
 
+/**
+ * A block runs to its end line, the next start, or the end of the input,
+ * whatever its length: a rule's `max_lines` no longer cuts it (engine.ts).
+ */
 export interface CompiledBlock {
   readonly end: RegExp;
   readonly body: RegExp;
-  readonly maxLines: number;
 }
 
 export interface CompiledRule {
@@ -195,7 +198,6 @@ function compileRule(
       ? {
           end: compileRegex(rule.block.end, flags, rule.id, path, 'block.end'),
           body: compileRegex(rule.block.body, `d${flags}`, rule.id, path, 'block.body'),
-          maxLines: rule.block.max_lines,
         }
       : undefined,
     keep,

@@ -3,21 +3,27 @@
 // one (nothing ever spans a line, except the declared multi-line blocks such
 // as a PEM key), and a line that no prefilter hits is never looked at again.
 //
+// A block, once open, fails closed: it runs to its end line, to the next
+// start of a block of its rule, or to the end of the input, however long,
+// and every line in it is masked (the body's value on a line shaped like
+// the body, the whole line otherwise). Blocks opened and not ended are
+// counted in the tally, so a report can say that a block was cut.
+//
 // Text arrives in one of two forms: JavaScript text, or raw bytes read as
 // latin1 ("binary"), one character per byte. The second form makes invalid
 // UTF-8 and NUL bytes harmless: every byte survives as it was, and nothing
 // can hide a secret by breaking the decoder.
 
-import type { CompiledRule, CompiledRuleSet, Prefilter } from './compile.ts';
+import type { CompiledBlock, CompiledRule, CompiledRuleSet, Prefilter } from './compile.ts';
 import { escapeRegExp } from './compile.ts';
 import { buildKeywordScanner, type KeywordScanner } from './keywords.ts';
 import { literalPatternForms } from './literals.ts';
 import type { Pseudonymizer } from './pseudonym.ts';
-import { count, type Tally } from './tally.ts';
+import { blockEnded, blockOpened, count, type Tally } from './tally.ts';
 
 /** State carried from one line to the next (an open PEM block). One per stream. */
 export interface LineState {
-  block: { rule: CompiledRule; lines: number } | undefined;
+  block: { rule: CompiledRule } | undefined;
 }
 
 export function newLineState(): LineState {
@@ -37,6 +43,13 @@ export const literalRuleId = 'runtime-literal';
 const literalsPerPrefilter = 8;
 /** Marks pack a line start and a trigger id: start * triggerSlots + trigger. */
 const triggerSlots = 65536;
+/**
+ * Inside a block, the text before its end marker (or before the next start)
+ * on the same line is masked whole when it holds a run of this many base64
+ * characters: key material, not a log prefix ("Mar 14 10:11:12 node04 app[42]: ").
+ */
+const keyRunChars = 16;
+const keyRun = new RegExp(`[A-Za-z0-9+/=]{${keyRunChars}}`);
 
 export interface Engine {
   readonly ruleSet: CompiledRuleSet;
@@ -47,8 +60,18 @@ export interface Engine {
    * `bytes`: the same text as bytes, when `text` is their latin1 reading (faster keyword scan).
    */
   redactChunk(text: string, binary: boolean, state: LineState, tally: Tally, bytes?: Uint8Array): string | undefined;
-  /** Visits what would be replaced, changing nothing. */
-  scanChunk(text: string, binary: boolean, state: LineState, visit: LineVisitor, bytes?: Uint8Array): void;
+  /**
+   * Visits what would be replaced, changing nothing. `blocks`: a tally that
+   * counts the blocks opened and ended (the visitor counts the findings).
+   */
+  scanChunk(
+    text: string,
+    binary: boolean,
+    state: LineState,
+    visit: LineVisitor,
+    bytes?: Uint8Array,
+    blocks?: Tally,
+  ): void;
   /** The replacement text for one value found by `rule`. */
   replacement(rule: CompiledRule, value: string, binary: boolean): string;
   /** The rule whose field pattern names this JSON key as secret, if any. */
@@ -156,24 +179,79 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
     return opens;
   };
 
-  const lineSpans = (line: string, fired: readonly number[], state: LineState): Span[] => {
+  /**
+   * A line wholly inside an open block: the body's value (after a log prefix
+   * that holds nothing key-like), or else the whole line unless it is a
+   * line masked already.
+   */
+  const insideLine = (line: string, rule: CompiledRule, block: CompiledBlock): Span | undefined => {
+    if (block.body.test(line)) {
+      const span = bodySpan(block.body, line, rule);
+      if (!span || !keyRun.test(line.slice(0, span.start))) return span;
+    } else if (endsMasked(line, rule)) {
+      return undefined;
+    }
+    return { start: 0, end: line.length, rule };
+  };
+
+  /** The start of a line before the block's end (or the next start): the body's value, or all of it if key-like. */
+  const insideHead = (head: string, rule: CompiledRule, block: CompiledBlock): Span | undefined => {
+    if (head === '') return undefined;
+    if (block.body.test(head)) return bodySpan(block.body, head, rule);
+    return keyRun.test(head) && !endsMasked(head, rule) ? { start: 0, end: head.length, rule } : undefined;
+  };
+
+  /**
+   * True when the text ends in a bracketed value the keep-list protects (a
+   * mask this engine wrote, `[REDACTED:private-key]`), after a space, a colon
+   * or nothing: a line masked once is left as it is, so redacting twice
+   * changes nothing and the release check finds nothing in it.
+   */
+  const endsMasked = (text: string, rule: CompiledRule): boolean => {
+    const trimmed = text.trimEnd();
+    if (!trimmed.endsWith(']')) return false;
+    for (let at = trimmed.lastIndexOf('['); at >= 0; at = trimmed.lastIndexOf('[', at - 1)) {
+      const before = at === 0 ? ' ' : (trimmed[at - 1] as string);
+      if ((before === ':' || /\s/.test(before)) && isKept(trimmed.slice(at), rule)) return true;
+      if (/\s/.test(before)) return false;
+    }
+    return false;
+  };
+
+  /** Where the next start of a block of `rule` is on the line, or -1. */
+  const blockStart = (rule: CompiledRule, line: string): number => {
+    const regex = rule.regex;
+    if (!regex) return -1;
+    regex.lastIndex = 0;
+    const match = regex.exec(line);
+    regex.lastIndex = 0;
+    return match ? match.index : -1;
+  };
+
+  const lineSpans = (line: string, fired: readonly number[], state: LineState, tally?: Tally): Span[] => {
     const serial = ++lineSerial;
     const spans: Span[] = [];
     const open = state.block;
     if (open?.rule.block) {
       const block = open.rule.block;
+      const rule = open.rule;
       const end = block.end.exec(line);
-      if (end) {
+      const restart = blockStart(rule, line);
+      if (restart >= 0 && (!end || restart < end.index)) {
+        // A new start with no end before it: this block was cut. Mask up to
+        // the new start; the line's own rules then open the next block.
+        state.block = undefined;
+        const head = insideHead(line.slice(0, restart), rule, block);
+        if (head) spans.push(head);
+      } else if (end) {
         // The closing line: mask what is left of the body before the end marker.
         state.block = undefined;
-        const rest = end.index > 0 ? bodySpan(block.body, line.slice(0, end.index), open.rule) : undefined;
-        if (rest) spans.push(rest);
-      } else if (open.lines < block.maxLines && block.body.test(line)) {
-        open.lines++;
-        const span = bodySpan(block.body, line, open.rule);
-        return span ? [span] : [];
+        if (tally) blockEnded(tally, rule);
+        const head = insideHead(line.slice(0, end.index), rule, block);
+        if (head) spans.push(head);
       } else {
-        state.block = undefined;
+        const span = insideLine(line, rule, block);
+        return span ? [span] : [];
       }
     }
     let opens: CompiledRule | undefined;
@@ -186,11 +264,14 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
     for (const rule of ruleSet.everyLine) consider(rule);
     const opening = opens && spans.find((span) => span.rule === opens);
     const accepted = settle(spans);
-    if (opens && (!opening || accepted.includes(opening))) state.block = { rule: opens, lines: 0 };
+    if (opens && (!opening || accepted.includes(opening))) {
+      state.block = { rule: opens };
+      if (tally) blockOpened(tally, opens);
+    }
     return accepted;
   };
 
-  const walk = (text: string, state: LineState, visit: LineVisitor, bytes?: Uint8Array): void => {
+  const walk = (text: string, state: LineState, visit: LineVisitor, bytes?: Uint8Array, tally?: Tally): void => {
     // 1. Prefilters over the whole chunk: which lines need a closer look, and
     // why. Each mark packs (line start, trigger) into one number.
     let marks = markBuffer;
@@ -282,7 +363,7 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
       cursor = lineEnd + 1;
       const contentEnd = lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
       const line = text.slice(lineStart, contentEnd);
-      const spans = lineSpans(line, fired, state);
+      const spans = lineSpans(line, fired, state, tally);
       if (spans.length > 0) visit(lineStart, contentEnd, line, spans);
     }
   };
@@ -333,13 +414,21 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
         copied = contentEnd;
       },
       bytes,
+      tally,
     );
     if (pieces.length === 0) return undefined;
     pieces.push(text.slice(copied));
     return pieces.join('');
   };
 
-  const scanChunk = (text: string, _binary: boolean, state: LineState, visit: LineVisitor, bytes?: Uint8Array) => {
+  const scanChunk = (
+    text: string,
+    _binary: boolean,
+    state: LineState,
+    visit: LineVisitor,
+    bytes?: Uint8Array,
+    blocks?: Tally,
+  ) => {
     walk(
       text,
       state,
@@ -348,6 +437,7 @@ export function createEngine(ruleSet: CompiledRuleSet, pseudonyms: () => Pseudon
         if (changing.length > 0) visit(lineStart, contentEnd, line, changing);
       },
       bytes,
+      blocks,
     );
   };
 

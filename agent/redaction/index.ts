@@ -38,12 +38,22 @@ export interface RuleSetInfo {
   readonly packs: readonly PackSummary[];
 }
 
-/** Counts in the shape reports and the bundle manifest use. */
+/**
+ * Counts in the shape reports and the bundle manifest use. Besides the rules,
+ * `by_rule` names each block rule whose blocks were cut as
+ * `RULE:unterminated` (e.g. `private-key:unterminated`): how many started
+ * and found no end line before the input ended or the next one started, so
+ * that everything after their start was masked. It counts no replaced value,
+ * so `total` and `by_category` leave it out.
+ */
 export interface RedactionCounts {
   total: number;
   by_category: Record<RedactionCategory, number>;
   by_rule: Record<string, number>;
 }
+
+/** The suffix of a `by_rule` key that counts blocks cut (see RedactionCounts). */
+export const unterminatedSuffix = ':unterminated';
 
 export interface StreamReport {
   lines: number;
@@ -307,6 +317,10 @@ function ioError(operation: string, path: string, error: unknown): CodedError {
 }
 
 export function countsOf(tally: Tally): RedactionCounts {
-  const byRule = Object.fromEntries(Object.entries(tally.byRule).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const entries = Object.entries(tally.byRule);
+  for (const [rule, open] of Object.entries(tally.unclosed ?? {})) {
+    if (open > 0) entries.push([`${rule}${unterminatedSuffix}`, open]);
+  }
+  const byRule = Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
   return { total: tally.total, by_category: { ...tally.byCategory }, by_rule: byRule };
 }

@@ -35,7 +35,6 @@ export interface ParallelOptions extends StreamOptions {
 
 interface OpenBlock {
   rule: string;
-  lines: number;
 }
 
 export interface BatchRequest {
@@ -142,7 +141,7 @@ export async function redactStreamParallel(
   const runHere = (bytes: Buffer, block: OpenBlock | undefined): BatchResult => {
     const state: LineState = newLineState();
     const open = block ? rules.get(block.rule) : undefined;
-    if (open && block) state.block = { rule: open, lines: block.lines };
+    if (open) state.block = { rule: open };
     const text = bytes.toString('latin1');
     const batchTally = newTally();
     const redacted = engine.redactChunk(text, true, state, batchTally, bytes);
@@ -150,7 +149,7 @@ export async function redactStreamParallel(
       id: -1,
       out: redacted === undefined ? undefined : Buffer.from(redacted, 'latin1'),
       lines: countNewlines(text, 0, text.length) + (text.endsWith('\n') ? 0 : 1),
-      endBlock: state.block ? { rule: state.block.rule.id, lines: state.block.lines } : undefined,
+      endBlock: state.block ? { rule: state.block.rule.id } : undefined,
       tally: batchTally,
     };
   };
@@ -209,7 +208,7 @@ export async function redactStreamParallel(
       async overlong(eol) {
         await drain();
         totals.lines++;
-        endBlock = undefined;
+        // An open block stays open: the masked line may sit in the middle of a key.
         count(tally, overlongRuleOf());
         await emit(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);
       },
@@ -222,5 +221,5 @@ export async function redactStreamParallel(
 }
 
 function sameBlock(a: OpenBlock | undefined, b: OpenBlock | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.rule === b.rule && a.lines === b.lines);
+  return a === b || (a !== undefined && b !== undefined && a.rule === b.rule);
 }

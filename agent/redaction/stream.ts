@@ -156,7 +156,7 @@ export async function redactStream(
     },
     async overlong(eol) {
       totals.lines++;
-      state.block = undefined;
+      // An open block stays open: the masked line may sit in the middle of a key.
       count(tally, overlongRule);
       await emit(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);
     },
@@ -196,12 +196,12 @@ export async function scanStream(
           }
         },
         bytes,
+        tally,
       );
       totals.lines += countNewlines(text, 0, text.length) + (text.endsWith('\n') ? 0 : 1);
     },
     async overlong() {
       totals.lines++;
-      state.block = undefined;
       count(tally, overlongRule);
       options.onFinding?.(findingOf(overlongRule, totals.lines, 0, 0));
     },

@@ -19,7 +19,7 @@ parentPort?.on('message', (request: BatchRequest) => {
   const text = bytes.toString('latin1');
   const state: LineState = newLineState();
   const open = request.block ? rules.get(request.block.rule) : undefined;
-  if (open && request.block) state.block = { rule: open, lines: request.block.lines };
+  if (open) state.block = { rule: open };
   const tally = newTally();
   const redacted = engine.redactChunk(text, true, state, tally, bytes);
   let out: Uint8Array | undefined;
@@ -34,7 +34,7 @@ parentPort?.on('message', (request: BatchRequest) => {
     id: request.id,
     out,
     lines: countNewlines(text, 0, text.length) + (text.endsWith('\n') || text.length === 0 ? 0 : 1),
-    endBlock: state.block ? { rule: state.block.rule.id, lines: state.block.lines } : undefined,
+    endBlock: state.block ? { rule: state.block.rule.id } : undefined,
     tally,
   };
   parentPort?.postMessage(result, transfer);

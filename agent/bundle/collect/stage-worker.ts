@@ -65,7 +65,7 @@ async function scanOnly(job: StageJob): Promise<StageReply> {
       },
       async overlong() {
         // A line too long to hold cannot be looked at: it counts as a finding, as in the rescan on this thread.
-        state.block = undefined;
+        // An open key block stays open: the line may sit in the middle of a key.
         found(overlong.id);
       },
     },
@@ -132,8 +132,7 @@ async function stage(job: StageJob, target: string): Promise<StageReply> {
         },
         async overlong(eol) {
           // Too long to hold, so its time is unknown: it goes with the line before it.
-          state.block = undefined;
-          checkState.block = undefined;
+          // An open key block stays open in both engines: the line may sit in the middle of a key.
           if (!keep) return;
           count(tally, overlongRuleOf());
           await write(eol ? Buffer.concat([overlongMask, Buffer.from(eol, 'latin1')]) : overlongMask);

@@ -1,7 +1,14 @@
 // Builds one support bundle: collect (every byte through the redaction
 // engine), rescan everything staged with the full rule set and fail closed on
 // any finding, then seal (manifest, SHA256SUMS, signature, optional age) into
-// a temporary file that is renamed into place only at the very end.
+// a temporary file that is put in place only at the very end.
+//
+// Whatever happens (a failed rescan, a full disk, an output path that may not
+// be replaced, Ctrl-C), nothing of the run is left behind: everything it
+// stages lives in one directory of its own under <data dir>/tmp, and the
+// temporary bundle file is removed, before the error is reported.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { toolVersion } from '../../../core/version.ts';
 import type { BundleManifest } from '../../../schemas/bundle-manifest.ts';
@@ -11,10 +18,12 @@ import { type CollectProgress, collectBundle } from '../collect/index.ts';
 import type { Compression } from '../seal/archive.ts';
 import { blockFormat } from '../seal/compress.ts';
 import { checkRecipient } from '../seal/encrypt.ts';
+import { checkOutputPath, createOutputFile, type OutputFile } from '../seal/output.ts';
 import { type SealedBundle, sealBundle } from '../seal/seal.ts';
 import { loadOrCreateSigningKey } from '../seal/signing-key.ts';
 import { BundleStaging } from '../seal/staging.ts';
-import type { StagedFile as CollectedFile } from '../staging.ts';
+import type { StagedFile as CollectedFile, Staging } from '../staging.ts';
+import { type DumpPhase, explainFailure, noSpace, ranOutOfSpace } from './failure.ts';
 import { rescan } from './rescan.ts';
 
 export interface DumpOptions {
@@ -29,6 +38,14 @@ export interface DumpOptions {
   compression: Compression;
   recipient?: string;
   dryRun: boolean;
+  /** Replace an existing regular file at `output` (--force); anything else there is never replaced. */
+  force?: boolean;
+  /**
+   * Stops the build (Ctrl-C): what the run wrote is removed, then the build
+   * rejects with the signal's reason. Collectors still running are left to
+   * their timeouts; they can no longer write anything.
+   */
+  signal?: AbortSignal;
   onProgress: (event: CollectProgress | { phase: 'rescan' | 'seal' }) => void;
 }
 
@@ -42,8 +59,11 @@ export interface DumpResult {
 }
 
 export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
-  const { config, env, dataDir } = options;
+  const { config, env, dataDir, signal } = options;
   if (options.recipient) checkRecipient(options.recipient);
+  const outputPath = typeof options.output === 'string' && !options.dryRun ? options.output : undefined;
+  // Refused before anything is collected; the release checks again, atomically.
+  if (outputPath) await checkOutputPath(outputPath, { replace: options.force });
   const redactor = createRedactor({ settings: config.redaction, env, dataDir });
   // The second look uses the built-in packs and ignores operator rule files,
   // so a weakened or mistaken operator rule cannot wave a secret through.
@@ -55,28 +75,46 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
         env,
         dataDir,
       });
-  const collected = await collectBundle({
-    window: options.window,
-    containers: options.containers,
-    redactor,
-    checker,
-    // Staging workers compress as they write (a dry run writes no archive).
-    ...(!options.dryRun && { pack: options.compression }),
-    config,
-    maxBytes: options.maxBytes,
-    stagingParent: `${dataDir}/tmp`,
-    env,
-    onProgress: options.onProgress,
-  });
-  const staged = collected.staging;
+  let phase: DumpPhase = 'staging';
+  const output = typeof options.output === 'string' ? options.output : undefined;
+  const fail = (error: unknown) => explainFailure(error, { phase, dataDir, output });
+  const runDir = await createRunDir(dataDir).catch((error) => Promise.reject(fail(error)));
+  let staged: Staging | undefined;
   let sealStaging: BundleStaging | undefined;
+  let target: OutputFile | undefined;
   try {
+    const collected = await stoppable(
+      collectBundle({
+        window: options.window,
+        containers: options.containers,
+        redactor,
+        checker,
+        // Staging workers compress as they write (a dry run writes no archive).
+        ...(!options.dryRun && { pack: options.compression }),
+        config,
+        maxBytes: options.maxBytes,
+        stagingParent: runDir,
+        env,
+        onProgress: options.onProgress,
+      }),
+      signal,
+    );
+    staged = collected.staging;
+    // A collector that hit a full disk is not a collector problem: the bundle would lack what it was writing.
+    for (const run of collected.collectors) {
+      const code = ranOutOfSpace(run);
+      if (code) throw noSpace(code, { phase, dataDir, output });
+    }
     if (options.dryRun || !checker) return { files: collected.files, summary: collected.summary };
 
     options.onProgress({ phase: 'rescan' });
     const literals = redactor.literalValues();
     checker.addLiterals(literals);
-    await rescan(collected.files, (path) => staged.pathOf(path), checker, literals.length);
+    const stagedNow = staged;
+    await stoppable(
+      rescan(collected.files, (path) => stagedNow.pathOf(path), checker, literals.length),
+      signal,
+    );
 
     options.onProgress({ phase: 'seal' });
     sealStaging = BundleStaging.create(dataDir);
@@ -113,18 +151,53 @@ export async function buildBundle(options: DumpOptions): Promise<DumpResult> {
       },
       truncations: collected.truncations,
     };
-    const sealed = await sealBundle({
-      staging: sealStaging,
-      manifest,
-      key: loadOrCreateSigningKey(dataDir),
-      output: options.output,
-      compression: options.compression,
-      recipient: options.recipient,
-    });
-    const path = await sealed.release();
+    const key = loadOrCreateSigningKey(dataDir);
+    phase = 'output';
+    // The bundle file is this run's own, so that a stop removes it even while the archive is being written.
+    target = outputPath ? await createOutputFile(outputPath, { replace: options.force }) : undefined;
+    const sealed = await stoppable(
+      sealBundle({
+        staging: sealStaging,
+        manifest,
+        key,
+        output: target?.stream ?? options.output,
+        compression: options.compression,
+        recipient: options.recipient,
+      }),
+      signal,
+    );
+    signal?.throwIfAborted();
+    const path = target ? await target.release() : await sealed.release();
     return { files: collected.files, summary: collected.summary, sealed, path };
+  } catch (error) {
+    throw fail(error);
   } finally {
-    await staged.remove();
+    await target?.abort();
     await sealStaging?.discard();
+    await staged?.remove();
+    await rm(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
+}
+
+/** `<data dir>/tmp/dump-XXXXXX`: every staging directory of this run is made inside it. */
+async function createRunDir(dataDir: string): Promise<string> {
+  const parent = join(dataDir, 'tmp');
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  return mkdtemp(join(parent, 'dump-'));
+}
+
+/**
+ * `work`, or the signal's reason as soon as it is aborted. Work that is
+ * left running fails on its own once its files are gone; that failure is
+ * nobody's to report.
+ */
+function stoppable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }

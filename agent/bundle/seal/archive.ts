@@ -4,13 +4,12 @@
 // flat whatever the bundle's size. A file whose body a staging worker already
 // compressed in this archive's format (`packed`) goes in as those bytes: the
 // tar header before it ends a block, and its members or frames follow. The file gets a temporary name in the
-// output's directory and is renamed into place only on release(), so a
-// bundle that fails its rescan never appears at the output path.
-import { randomBytes } from 'node:crypto';
-import type { WriteStream } from 'node:fs';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// output's directory and is put in place only on release() (output.ts: never
+// over an existing path unless `replace`, never over anything but a regular
+// file), so a bundle that fails its rescan never appears at the output path,
+// and a failed write or release leaves no temporary file behind.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Digest, digestOf, Hasher, HashingStream, isPlainBundlePath } from '../../../bundle/checksums.ts';
@@ -19,6 +18,7 @@ import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { agentErrors } from '../../errors.ts';
 import { blockFormat, type Compression, compressor, type Precompressed } from './compress.ts';
 import { ageEncryptStream } from './encrypt.ts';
+import { createOutputFile, type OutputFile } from './output.ts';
 
 export type { Compression };
 
@@ -56,6 +56,8 @@ export interface ArchiveOptions {
   readonly mtime?: Date;
   /** Compression level; default gzip 6, zstd 5 (compress.ts). */
   readonly level?: number;
+  /** For a path: replace an existing regular file there on release (never anything else). Default false. */
+  readonly replace?: boolean;
 }
 
 export interface WrittenEntry extends Digest {
@@ -70,7 +72,7 @@ export interface PendingArchive {
   /** Size and SHA-256 of the output file itself (compressed, encrypted). */
   readonly output: Digest;
   readonly entries: readonly WrittenEntry[];
-  /** Renames the finished file into place; returns its path. */
+  /** Puts the finished file in place (output.ts); returns its path. A failed release leaves no temporary file. */
   release(): Promise<string | undefined>;
   /** Deletes the temporary file; safe to call twice or after release(). */
   abort(): Promise<void>;
@@ -91,8 +93,7 @@ export async function writeArchive(
           { path: label, detail: (error as NodeJS.ErrnoException).code ?? (error as Error).message },
           { cause: error },
         );
-  const target =
-    typeof output === 'string' ? await openTemp(output).catch((error) => Promise.reject(fail(error))) : undefined;
+  const target = typeof output === 'string' ? await createOutputFile(output, { replace: options.replace }) : undefined;
   try {
     const compression = options.compression ?? 'gzip';
     const format = blockFormat(compression, { level: options.level });
@@ -125,12 +126,9 @@ export async function writeArchive(
     // flush: true fsyncs before close; wait for the close so the file is complete before anyone renames it.
     if (target && !target.stream.closed)
       await new Promise((resolve) => target.stream.once('close', () => resolve(undefined)));
-    return pending(output, target?.temp, counter.digest(), entryList);
+    return pending(target, counter.digest(), entryList);
   } catch (error) {
-    if (target) {
-      target.stream.destroy();
-      await unlink(target.temp).catch(() => {});
-    }
+    await target?.abort();
     throw fail(error);
   }
 }
@@ -202,61 +200,23 @@ function checkWritten(entry: ArchiveEntry, result: Digest): WrittenEntry {
   return { path: entry.path, ...result };
 }
 
-async function openTemp(path: string): Promise<{ temp: string; stream: WriteStream }> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
-  // 0600: the bundle is readable by whoever built it until they decide to hand it over.
-  const stream = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
-  await new Promise((resolve, reject) => {
-    stream.once('open', resolve);
-    stream.once('error', reject);
-  });
-  return { temp, stream };
-}
-
-function pending(
-  output: string | Writable,
-  temp: string | undefined,
-  digest: Digest,
-  entries: WrittenEntry[],
-): PendingArchive {
+function pending(target: OutputFile | undefined, digest: Digest, entries: WrittenEntry[]): PendingArchive {
   let state: 'pending' | 'released' | 'aborted' = 'pending';
-  const finalPath = typeof output === 'string' ? output : undefined;
   return {
-    path: finalPath,
-    tempPath: temp,
+    path: target?.path,
+    tempPath: target?.tempPath,
     output: digest,
     entries,
     async release() {
       if (state === 'aborted') throw new Error('release() after abort()');
-      if (state === 'pending' && temp && finalPath) {
-        try {
-          await rename(temp, finalPath);
-          await syncDirectory(dirname(finalPath));
-        } catch (error) {
-          throw new CodedError(
-            agentErrors.BUNDLE_WRITE,
-            { path: finalPath, detail: (error as NodeJS.ErrnoException).code ?? String(error) },
-            { cause: error },
-          );
-        }
-      }
+      if (state === 'pending') await target?.release();
       state = 'released';
-      return finalPath;
+      return target?.path;
     },
     async abort() {
       if (state !== 'pending') return;
       state = 'aborted';
-      if (temp) await unlink(temp).catch(() => {});
+      await target?.abort();
     },
   };
-}
-
-/** Makes the rename durable: without it a power cut can lose the directory entry. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

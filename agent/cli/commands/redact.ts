@@ -26,7 +26,9 @@ input line, in order, with the rules a support bundle uses.
                  configuration's own secrets are redacted wherever they appear.
                  SHIPLOG_REDACTION_RULES etc. work without a file.
   --report FILE  write what was redacted, counted per rule and per category
-                 (JSON; never the values themselves)
+                 (JSON; never the values themselves); a private key whose
+                 END line never came is counted as private-key:unterminated
+                 (everything after its BEGIN was masked)
   --scan         change nothing: print "LINE:COLUMN RULE CATEGORY" for every
                  finding instead of the text; exit status 3 if there is any
   -h, --help     show this help

@@ -1,12 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type PackedBody, writeArchive } from '../../../../../agent/bundle/seal/archive.ts';
 import { blockFormat, type Compression } from '../../../../../agent/bundle/seal/compress.ts';
+import { checkOutputPath, createOutputFile } from '../../../../../agent/bundle/seal/output.ts';
 import { tempDir } from '../../../../helpers/temp.ts';
 import { buildBundle, content, readTarItems } from './make-bundle.ts';
 
@@ -75,6 +76,97 @@ describe('bundle archive', () => {
     const released = await writeArchive([{ path: 'a.txt', source: { bytes: Buffer.from('a\n') } }], out);
     expect(await released.release()).toBe(out);
     expect(readdirSync(dir)).toEqual(['out.tar.gz']);
+  });
+
+  describe('putting the bundle in place', () => {
+    const entry = () => [{ path: 'a.txt', source: { bytes: Buffer.from('a\n') } }];
+    const partials = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.partial'));
+
+    it('does not replace a file that appeared at the path while the bundle was written, unless asked', async () => {
+      const dir = tempDir('shiplog-archive-');
+      const out = join(dir, 'out.tar.gz');
+      const pending = await writeArchive(entry(), out);
+      writeFileSync(out, 'written meanwhile\n');
+      await expect(pending.release()).rejects.toMatchObject({ code: 'SHIPLOG_ERR_DUMP_OUT_EXISTS' });
+      expect(readFileSync(out, 'utf8')).toBe('written meanwhile\n');
+      expect(partials(dir)).toEqual([]);
+
+      const replacing = await writeArchive(entry(), out, { replace: true });
+      expect(await replacing.release()).toBe(out);
+      expect(execFileSync('tar', ['-xzOf', out, 'a.txt']).toString()).toBe('a\n');
+      expect(partials(dir)).toEqual([]);
+    });
+
+    it('regression: a directory at the path failed the release with EISDIR and left the whole bundle as .partial', async () => {
+      const dir = tempDir('shiplog-archive-');
+      const out = join(dir, 'out.tar.gz');
+      const pending = await writeArchive(entry(), out, { replace: true });
+      mkdirSync(out);
+      await expect(pending.release()).rejects.toMatchObject({
+        code: 'SHIPLOG_ERR_DUMP_OUT_NOT_A_FILE',
+        message: expect.stringContaining('is a directory'),
+      });
+      expect(readdirSync(dir)).toEqual(['out.tar.gz']);
+      expect(readdirSync(out)).toEqual([]);
+    });
+
+    it('never puts the bundle in place of a symbolic link, FIFO or device, even when asked to replace', async () => {
+      const dir = tempDir('shiplog-archive-');
+      writeFileSync(join(dir, 'target'), 'kept\n');
+      symlinkSync(join(dir, 'target'), join(dir, 'link'));
+      symlinkSync('/proc/self/fd/1', join(dir, 'stdout'));
+      execFileSync('mkfifo', [join(dir, 'fifo')]);
+      for (const [name, kind] of [
+        ['link', 'a symbolic link'],
+        ['stdout', 'a symbolic link'],
+        ['fifo', 'a FIFO (named pipe)'],
+      ]) {
+        const pending = await writeArchive(entry(), join(dir, name as string), { replace: true });
+        await expect(pending.release(), name).rejects.toMatchObject({
+          code: 'SHIPLOG_ERR_DUMP_OUT_NOT_A_FILE',
+          details: { kind },
+        });
+      }
+      expect(lstatSync(join(dir, 'link')).isSymbolicLink()).toBe(true);
+      expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('kept\n');
+      expect(lstatSync(join(dir, 'fifo')).isFIFO()).toBe(true);
+      expect(partials(dir)).toEqual([]);
+      await expect(checkOutputPath('/dev/null', { replace: true })).rejects.toMatchObject({
+        code: 'SHIPLOG_ERR_DUMP_OUT_NOT_A_FILE',
+        details: { kind: 'a device' },
+      });
+    });
+
+    it('checks a path before anything is built, as the release will', async () => {
+      const dir = tempDir('shiplog-archive-');
+      writeFileSync(join(dir, 'file'), 'x');
+      mkdirSync(join(dir, 'dir'));
+      await expect(checkOutputPath(join(dir, 'new.tar.gz'))).resolves.toBeUndefined();
+      await expect(checkOutputPath(join(dir, 'file'))).rejects.toMatchObject({ code: 'SHIPLOG_ERR_DUMP_OUT_EXISTS' });
+      await expect(checkOutputPath(join(dir, 'file'), { replace: true })).resolves.toBeUndefined();
+      await expect(checkOutputPath(join(dir, 'dir'), { replace: true })).rejects.toMatchObject({
+        code: 'SHIPLOG_ERR_DUMP_OUT_NOT_A_FILE',
+      });
+      await expect(checkOutputPath(join(dir, 'missing', 'b.tar.gz'))).rejects.toMatchObject({
+        code: 'SHIPLOG_ERR_BUNDLE_WRITE',
+        message: expect.stringContaining('missing cannot be used (ENOENT)'),
+      });
+      await expect(checkOutputPath(join(dir, 'file', 'b.tar.gz'))).rejects.toMatchObject({
+        code: 'SHIPLOG_ERR_BUNDLE_WRITE',
+      });
+      expect(readdirSync(dir).sort()).toEqual(['dir', 'file']);
+    });
+
+    it('removes the temporary file when the writer of the bundle is stopped half way', async () => {
+      const dir = tempDir('shiplog-archive-');
+      const file = await createOutputFile(join(dir, 'out.tar.gz'));
+      file.stream.write(Buffer.alloc(1024));
+      expect(partials(dir)).toHaveLength(1);
+      await file.abort();
+      await file.abort();
+      expect(readdirSync(dir)).toEqual([]);
+      await expect(file.release()).rejects.toThrow('release() after abort()');
+    });
   });
 
   it('fails and leaves nothing when a staged file changed after it was hashed', async () => {

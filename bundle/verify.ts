@@ -49,6 +49,12 @@ export interface ReadOptions {
    * The bundle is proven only when readBundle resolves.
    */
   readonly onEntry?: (file: BundleFile) => TarEntrySink | undefined;
+  /**
+   * Called once the signature, the manifest and SHA256SUMS held, before any
+   * content entry is read; it may throw a BundleProblem to stop (the
+   * collector checks the site's pinned key and the file list here).
+   */
+  readonly onProven?: (manifest: BundleManifest, signer: VerifiedBundle['signer']) => void;
   /** The time a trusted key's validity is checked at; default now. */
   readonly now?: Date;
 }
@@ -63,7 +69,11 @@ export interface VerifiedBundle {
   /** Files listed in the manifest, and their total uncompressed size. */
   readonly files: number;
   readonly bytes: number;
+  /** The four seal entries' bytes as read (the collector keeps them beside the unpacked files). */
+  readonly seal: { readonly [name in SealEntryName]: Buffer };
 }
+
+export type SealEntryName = 'manifest.json' | 'manifest.json.sig' | 'SHA256SUMS' | 'signing-key.pub';
 
 /** The four entries every bundle begins with, in this order, with their caps and the problem when absent. */
 const sealEntries = [
@@ -113,6 +123,7 @@ export async function readBundle(path: string, options: ReadOptions = {}): Promi
         if (index === 0) manifestDigest = hasher.digest();
         if (held.length === sealEntries.length) {
           proven = prove(held, manifestDigest as Digest, options);
+          options.onProven?.(proven.manifest, proven.signer);
           bytes = proven.manifest.files.reduce((sum, file) => sum + file.size, 0);
           if (opened.frames) opened.frames.maxFrames = 64 + 4 * proven.manifest.files.length + bytes / 2 ** 20;
         }
@@ -169,6 +180,12 @@ export async function readBundle(path: string, options: ReadOptions = {}): Promi
     signer: proven.signer,
     files: proven.manifest.files.length,
     bytes,
+    seal: {
+      'manifest.json': held[0] as Buffer,
+      'manifest.json.sig': held[1] as Buffer,
+      SHA256SUMS: held[2] as Buffer,
+      'signing-key.pub': held[3] as Buffer,
+    },
   };
 }
 

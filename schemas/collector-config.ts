@@ -7,7 +7,10 @@ const Opt = Type.Optional;
 export const CollectorConfigSchema = Type.Object(
   {
     data_dir: Opt(Type.String({ description: 'Uploaded bundles, unpacked files and the SQLite index' })),
-    listen: Type.String({ default: '127.0.0.1:8480', description: 'host:port of the portal and API' }),
+    listen: Type.String({
+      default: '0.0.0.0:8080',
+      description: 'host:port of the portal and API; "serve --port N" overrides the port',
+    }),
     public_url: Opt(Type.String({ description: 'URL customers upload to, shown in instructions' })),
     tls: Opt(
       Type.Object(
@@ -21,13 +24,18 @@ export const CollectorConfigSchema = Type.Object(
     ),
     upload: Type.Object(
       {
-        max_bytes: ByteSize('2GiB', 'Largest bundle accepted'),
+        max_bytes: ByteSize('4GiB', 'Largest bundle accepted'),
         max_unpacked_bytes: ByteSize('20GiB', 'Largest total size a bundle may unpack to'),
         max_files: Type.Integer({ minimum: 1, default: 100_000 }),
       },
       { ...Strict, default: {} },
     ),
-    identity: Opt(Type.String({ description: "File holding the vendor's age identity, to decrypt bundles" })),
+    identity: Opt(
+      Type.Union([Type.String(), Type.Array(Type.String())], {
+        description:
+          "File(s) holding the vendor's age identities, to decrypt bundles; several for key rotation (comma-separated in the variable)",
+      }),
+    ),
     session_secret: Secret('Key for signing portal sessions; generated on first start when absent'),
     index: Type.Object(
       {

@@ -3,6 +3,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { AgentConfigSchema } from './agent-config.ts';
 import { BundleManifestSchema } from './bundle-manifest.ts';
+import { CollectorApiSchema } from './collector-api.ts';
 import { CollectorConfigSchema } from './collector-config.ts';
 import { LogEventSchema } from './log-event.ts';
 import { RedactionRulesSchema } from './redaction-rules.ts';
@@ -12,5 +13,6 @@ export const publishedSchemas: Readonly<Record<string, TSchema>> = {
   'bundle-manifest': BundleManifestSchema,
   'agent-config': AgentConfigSchema,
   'collector-config': CollectorConfigSchema,
+  'collector-api': CollectorApiSchema,
   'redaction-rules': RedactionRulesSchema,
 };

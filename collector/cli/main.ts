@@ -1,23 +1,19 @@
 // `shiplog-collector`: the vendor side.
 
-import type { CliIO, CommandEntry, CommandModule, Program } from '../../core/cli.ts';
+import type { CliIO, CommandEntry, Program } from '../../core/cli.ts';
 import { runProgram } from '../../core/cli.ts';
 import { CodedError } from '../../core/coded-error.ts';
 import { toolVersion } from '../../core/version.ts';
 import { collectorErrors } from '../errors.ts';
 
-function notBuilt(command: string): () => Promise<CommandModule> {
-  return async () => ({
-    run: async () => {
-      throw new CodedError(collectorErrors.NOT_IMPLEMENTED, { command });
-    },
-  });
-}
-
 const commands: Record<string, CommandEntry> = {
-  serve: { summary: 'run the upload portal, API and search UI', load: notBuilt('serve') },
-  ingest: { summary: 'verify, unpack and index a bundle file from disk', load: notBuilt('ingest') },
-  token: { summary: 'create or revoke an upload or API token', load: notBuilt('token') },
+  serve: { summary: 'run the upload portal, API and search UI', load: () => import('./commands/serve.ts') },
+  ingest: { summary: 'verify, unpack and index bundle files from disk', load: () => import('./commands/ingest.ts') },
+  token: {
+    summary: 'create, list or revoke upload, API and staff tokens',
+    load: () => import('./commands/token.ts'),
+  },
+  tenant: { summary: 'create or list tenants (customers)', load: () => import('./commands/tenant.ts') },
 };
 
 export const program: Program = {

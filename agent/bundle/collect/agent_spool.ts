@@ -9,6 +9,7 @@
 // meanwhile, and damage skipped, are listed in spool/read-notes.txt.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatContainerLine } from '../../../bundle/container-log.ts';
 import { CodedError } from '../../../core/coded-error.ts';
 import { resolveDataDir } from '../../../core/data-dir.ts';
 import { agentErrors } from '../../errors.ts';
@@ -45,7 +46,7 @@ export const agentSpool: Collector = {
           out = ctx.open(`spool/containers/${safeName(name)}-${safeName(container.id.slice(0, 12))}/container.log`);
           writers.set(container.id, out);
         }
-        await out.write(`${event['@timestamp']} ${event.log?.stream ?? 'stdout'} ${event.message}`);
+        await out.write(formatContainerLine(event['@timestamp'], event.log?.stream ?? 'stdout', event.message));
       }
       for (const out of writers.values()) await out.close();
       const { warnings, missingSegments, corruptions } = spool.stats();

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type Dockerode from 'dockerode';
+import { formatContainerLine } from '../../../bundle/container-log.ts';
 import { FrameParser, isMultiplexed } from '../../sources/docker_logs/frames.ts';
 import { safeName } from '../staging.ts';
 import { selectContainers } from './select.ts';
@@ -57,7 +58,7 @@ async function copyLogs(
     const time = Date.parse(stamp.replace(/(\.\d{3})\d*/, '$1'));
     // The API's since/until are whole seconds here; the exact window is applied per line.
     if (!Number.isNaN(time) && (time < since || time > until)) return;
-    await out.write(space > 0 ? `${stamp} ${name} ${line.slice(space + 1)}` : `${stamp} ${name}`);
+    await out.write(formatContainerLine(stamp, name, space > 0 ? line.slice(space + 1) : undefined));
   };
   const take = async (name: 'stdout' | 'stderr', text: string) => {
     let buffered = pending[name] + text;

@@ -13,7 +13,7 @@
 // than `maxRatio`, and zstd frames are counted. The first problem is thrown
 // as a BundleProblem whose kind says what is wrong.
 import type { BundleFile, BundleManifest } from '../schemas/bundle-manifest.ts';
-import { type Digest, Hasher, parseSha256Sums } from './checksums.ts';
+import { type Digest, Hasher, isPlainBundlePath, parseSha256Sums } from './checksums.ts';
 import { maxManifestBytes, parseManifest } from './manifest.ts';
 import { openBundle } from './open.ts';
 import { printable } from './printable.ts';
@@ -206,6 +206,14 @@ function prove(held: Buffer[], manifestDigest: Digest, options: ReadOptions) {
       'bad-signature',
       `the manifest names key ${printable(manifest.signing_key.fingerprint)}, but ${signedBy} signed it`,
     );
+  }
+  for (const file of manifest.files) {
+    // A name no bundle can hold is the entry's problem, not SHA256SUMS' (which cannot list it either).
+    if (!isPlainBundlePath(file.path)) {
+      throw new BundleProblem('unsafe-entry', 'an absolute path, "..", a control character or another unsafe name', {
+        entry: printable(file.path),
+      });
+    }
   }
   const listed = new Map(manifest.files.map((file) => [file.path, file]));
   for (const name of ['manifest.json', 'manifest.json.sig', 'SHA256SUMS']) {

@@ -60,6 +60,8 @@ export function isPlainBundlePath(path: string): boolean {
     // Control characters and backslash: sha256sum would escape such a name.
     if (unit < 0x20 || unit === 0x7f || unit === 0x5c) return false;
   }
+  // A drive letter: bsdtar strips it, so `C:SUMMARY.txt` would land on SUMMARY.txt.
+  if (/^[A-Za-z]:/.test(path)) return false;
   return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 

@@ -13,7 +13,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { Decrypter } from 'age-encryption';
 import { BundleProblem } from './problems.ts';
-import { ZstdFrameCutter } from './zstd-frames.ts';
+import { cutZstdFrames, type FrameCount } from './zstd-frames.ts';
 
 /** The first bytes of every binary age file. */
 export const ageMagic = Buffer.from('age-encryption.org/v1\n');
@@ -31,8 +31,10 @@ export interface OpenedBundle {
   readonly tar: AsyncIterable<Buffer>;
   /** Bytes of the bundle file read so far. */
   readonly fileBytesRead: () => number;
-  /** For zstd: the frame counter, whose `maxFrames` the reader sets. */
-  readonly frames: ZstdFrameCutter | undefined;
+  /** For zstd: the frame count, whose `maxFrames` the reader sets. */
+  readonly frames: FrameCount | undefined;
+  /** Compressed bytes the decompressor has taken so far (for the ratio bound). */
+  readonly compressedBytesRead: () => number;
   /** Closes the file; safe to call twice. */
   close(): Promise<void>;
 }
@@ -98,19 +100,23 @@ async function openStream(
     );
   }
   const chunkSize = 256 * 1024;
+  // A small input buffer keeps the decompressor (and the frame count) close behind the tar reader.
+  const streamOptions = { chunkSize, writableHighWaterMark: 1024 };
   const decompressor: Transform =
-    compression === 'gzip' ? createGunzip({ chunkSize }) : createZstdDecompress({ chunkSize });
+    compression === 'gzip' ? createGunzip(streamOptions) : createZstdDecompress(streamOptions);
   // Node's zstd stream drops what follows a frame's end within one chunk: it gets a frame's end at a time.
-  const frames = compression === 'zstd' ? new ZstdFrameCutter() : undefined;
-  const input = frames ? rest.pipe(frames) : rest;
-  rest.once('error', (error) => decompressor.destroy(error));
-  if (input !== rest) input.once('error', (error) => decompressor.destroy(error));
+  const frames: FrameCount | undefined =
+    compression === 'zstd' ? { frames: 0, maxFrames: Number.POSITIVE_INFINITY } : undefined;
+  const input = frames ? Readable.from(cutZstdFrames(rest, frames), { objectMode: false, highWaterMark: 1 }) : rest;
+  // With zstd, the cutter reads `rest` and rethrows its errors; leaving the loop early aborts `rest`, which is no error.
+  input.once('error', (error) => decompressor.destroy(error));
   input.pipe(decompressor);
   return {
     encrypted,
     compression,
     tar: classify(decompressor, encrypted),
     fileBytesRead: () => read,
+    compressedBytesRead: () => (decompressor as Transform & { bytesWritten: number }).bytesWritten,
     frames,
     async close() {
       decompressor.destroy();
@@ -160,6 +166,14 @@ async function readHead(handle: FileHandle, length: number): Promise<Buffer> {
 /** Counts the recipient stanzas of an age header before the library tries a key exchange on each. */
 function checkAgeHeader(head: Buffer): void {
   const end = head.indexOf('\n---');
+  // The whole file was read into `head` when it is shorter than the cap: a header without its end was cut short.
+  const cut = () => new BundleProblem('truncated', 'the file ends inside its age header');
+  if (end >= 0 && head.length < ageHeaderLimits.maxBytes) {
+    const macEnd = head.indexOf('\n', end + 1);
+    // After the MAC line come the 16 bytes of the payload nonce.
+    if (macEnd < 0 || head.length < macEnd + 1 + 16) throw cut();
+  }
+  if (end < 0 && head.length < ageHeaderLimits.maxBytes) throw cut();
   if (end < 0) {
     throw new BundleProblem(
       'limit',

@@ -76,6 +76,8 @@ export async function readTar(
     if (!raw.subarray(257, 265).equals(ustarMagic)) {
       throw unsafe('a tar header that is not POSIX ustar (a GNU, old-GNU or v7 header), which tars read differently');
     }
+    const badField = badNumericField(raw);
+    if (badField) throw unsafe(`its ${badField} field is not plain octal, which tars read differently`);
     const type = String.fromCharCode(raw[156] ?? 0);
     const fromPax = paxPath;
     paxPath = undefined;
@@ -189,13 +191,34 @@ function cString(bytes: Buffer, unsafe: (detail: string) => BundleProblem): stri
   }
 }
 
+/**
+ * A numeric field as every tar reads it alike: octal digits, then spaces or
+ * NULs. No leading blanks, tabs, form feeds or other bytes that one tar skips
+ * and another stops at.
+ */
 function parseOctal(field: Buffer): number | undefined {
-  const end = field.indexOf(0);
-  const text = field
-    .subarray(0, end < 0 ? field.length : end)
-    .toString('latin1')
-    .trim();
-  return /^[0-7]{1,12}$/.test(text) ? Number.parseInt(text, 8) : undefined;
+  const text = field.toString('latin1');
+  const match = /^([0-7]{1,12})[ \u0000]*$/.exec(text);
+  return match ? Number.parseInt(match[1] as string, 8) : undefined;
+}
+
+/** The numeric fields besides size and checksum: octal as above, or all NUL (zero). */
+const numericFields: readonly (readonly [string, number, number])[] = [
+  ['mode', 100, 8],
+  ['uid', 108, 8],
+  ['gid', 116, 8],
+  ['mtime', 136, 12],
+  ['devmajor', 329, 8],
+  ['devminor', 337, 8],
+];
+
+function badNumericField(raw: Buffer): string | undefined {
+  for (const [name, at, length] of numericFields) {
+    const field = raw.subarray(at, at + length);
+    if (field.every((byte) => byte === 0)) continue;
+    if (parseOctal(field) === undefined) return name;
+  }
+  return undefined;
 }
 
 /** Octal, or base-256 (first byte 0x80) for sizes octal cannot hold, as GNU tar and tar-writer.ts write it. */

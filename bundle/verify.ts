@@ -86,7 +86,7 @@ const sealEntries = [
 export async function readBundle(path: string, options: ReadOptions = {}): Promise<VerifiedBundle> {
   const limits: BundleLimits = { ...defaultBundleLimits, ...options.limits };
   const opened = await openBundle(path, options.identities);
-  if (opened.frames) opened.frames.maxFrames = 64;
+  if (opened.frames) opened.frames.maxFrames = 256;
   const held: Buffer[] = [];
   let manifestDigest: Digest | undefined;
   let proven:
@@ -122,10 +122,10 @@ export async function readBundle(path: string, options: ReadOptions = {}): Promi
         held.push(Buffer.concat(parts));
         if (index === 0) manifestDigest = hasher.digest();
         if (held.length === sealEntries.length) {
-          proven = prove(held, manifestDigest as Digest, options);
+          proven = prove(held, manifestDigest as Digest, options, limits);
           options.onProven?.(proven.manifest, proven.signer);
           bytes = proven.manifest.files.reduce((sum, file) => sum + file.size, 0);
-          if (opened.frames) opened.frames.maxFrames = 64 + 4 * proven.manifest.files.length + bytes / 2 ** 20;
+          if (opened.frames) opened.frames.maxFrames = 256 + 4 * proven.manifest.files.length + bytes / 2 ** 20;
         }
       },
     };
@@ -156,7 +156,7 @@ export async function readBundle(path: string, options: ReadOptions = {}): Promi
 
   try {
     await readTar(
-      bounded(opened.tar, opened.fileBytesRead, limits),
+      bounded(opened.tar, opened.compressedBytesRead, limits),
       (name, size) => (held.length < sealEntries.length && !proven ? sealEntry(name, size) : contentEntry(name, size)),
       limits,
     );
@@ -190,7 +190,7 @@ export async function readBundle(path: string, options: ReadOptions = {}): Promi
 }
 
 /** The signature over the manifest's bytes, then the manifest, then SHA256SUMS and signing-key.pub against it. */
-function prove(held: Buffer[], manifestDigest: Digest, options: ReadOptions) {
+function prove(held: Buffer[], manifestDigest: Digest, options: ReadOptions, limits: BundleLimits) {
   const [manifestBytes, sigText, sumsBytes, pubText] = held as [Buffer, Buffer, Buffer, Buffer];
   const publicKey = checkSignature(manifestBytes, sigText, pubText);
   const signedBy = fingerprint(publicKey);
@@ -216,6 +216,26 @@ function prove(held: Buffer[], manifestDigest: Digest, options: ReadOptions) {
     }
   }
   const listed = new Map(manifest.files.map((file) => [file.path, file]));
+  const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
+  if (manifest.files.length > limits.maxEntries || total > limits.maxTotalSize) {
+    throw new BundleProblem(
+      'limit',
+      `the manifest lists ${manifest.files.length} files of ${total} bytes, more than this reader takes (${limits.maxEntries} files, ${limits.maxTotalSize} bytes)`,
+    );
+  }
+  const directories = new Set<string>();
+  for (const path of [...listed.keys(), ...sealEntries.map((entry) => entry.name)]) {
+    for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
+      directories.add(path.slice(0, slash));
+    }
+  }
+  for (const path of [...listed.keys(), ...sealEntries.map((entry) => entry.name)]) {
+    if (directories.has(path)) {
+      throw new BundleProblem('unsafe-entry', 'it is listed as a file and is also the directory of another file', {
+        entry: printable(path),
+      });
+    }
+  }
   for (const name of ['manifest.json', 'manifest.json.sig', 'SHA256SUMS']) {
     if (listed.has(name)) throw new BundleProblem('tampered', `the manifest lists ${name}, which cannot list itself`);
   }
@@ -280,13 +300,13 @@ function checkSums(manifest: BundleManifest, manifestDigest: Digest, sumsBytes: 
 /** Refuses decompressed data that outgrows the file by more than any real bundle does (a bomb). */
 async function* bounded(
   tar: AsyncIterable<Buffer>,
-  fileBytesRead: () => number,
+  compressedBytesRead: () => number,
   limits: BundleLimits,
 ): AsyncIterable<Buffer> {
   let out = 0;
   for await (const chunk of tar) {
     out += chunk.length;
-    if (out > limits.ratioFloorBytes && out > limits.maxRatio * Math.max(1, fileBytesRead())) {
+    if (out > limits.ratioFloorBytes && out > limits.maxRatio * Math.max(1, compressedBytesRead())) {
       throw new BundleProblem(
         'limit',
         `it decompresses to more than ${limits.maxRatio} times its size, which no real bundle does (a compression bomb)`,

@@ -8,16 +8,45 @@
 // input. Bytes that are not a zstd frame pass on as they are, for the
 // decompressor to reject.
 //
-// Each frame costs a round trip through the decompressor, so the cutter also
-// counts them: a stream of millions of tiny frames is refused once it passes
-// `maxFrames`, which the reader raises as it learns how big the bundle is.
-import { Transform, type TransformCallback } from 'node:stream';
+// Each frame costs a round trip through the decompressor, so frames are also
+// counted, as the decompressor takes them (the pieces are pulled one at a
+// time, so the count runs at most a piece or two ahead of the tar reader): a
+// stream of millions of tiny frames is refused once it passes `maxFrames`,
+// which the reader raises as it learns how big the bundle is.
 import { BundleProblem } from './problems.ts';
 
 const frameMagic = 0xfd2fb528;
 const isSkippable = (magic: number) => magic >>> 4 === 0x184d2a5;
 
-export class ZstdFrameCutter extends Transform {
+/** How many frames went by, and how many may. */
+export interface FrameCount {
+  frames: number;
+  maxFrames: number;
+}
+
+/** Slices of `source`, each ending at a frame's end or a chunk's end; throws BundleProblem('limit') past maxFrames. */
+export async function* cutZstdFrames(source: AsyncIterable<Buffer>, count: FrameCount): AsyncGenerator<Buffer> {
+  const cutter = new ZstdFrameCutter();
+  for await (const chunk of source) {
+    for (const piece of cutter.split(chunk)) {
+      if (piece.endsFrame && ++count.frames > count.maxFrames) {
+        throw new BundleProblem(
+          'limit',
+          `the zstd data is cut into more frames (${count.frames}) than a bundle of its size has`,
+        );
+      }
+      yield piece.bytes;
+    }
+  }
+}
+
+interface Piece {
+  readonly bytes: Buffer;
+  readonly endsFrame: boolean;
+}
+
+/** The frame parser: remembers where it is across chunks. */
+export class ZstdFrameCutter {
   /** Header bytes gathered so far (a header may straddle chunks). */
   #head: number[] = [];
   /** What the bytes being gathered are. */
@@ -28,14 +57,12 @@ export class ZstdFrameCutter extends Transform {
   #endsFrame = false;
   #checksum = false;
   #unknown = false;
-  /** A frame ended at the current position: what came before it goes out as one chunk. */
+  /** A frame ended at the current position: what came before it goes out as one piece. */
   #cut = false;
-  /** Frames begun so far. */
-  frames = 0;
-  /** More frames than this is an error ('limit'). */
-  maxFrames = Number.POSITIVE_INFINITY;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** `chunk` cut after every frame end it holds. */
+  split(chunk: Buffer): Piece[] {
+    const pieces: Piece[] = [];
     let from = 0;
     let at = 0;
     while (at < chunk.length && !this.#unknown) {
@@ -50,21 +77,12 @@ export class ZstdFrameCutter extends Transform {
       if (this.#skip === 0 && this.#endsFrame) this.#frameEnd();
       if (this.#cut) {
         this.#cut = false;
-        if (++this.frames > this.maxFrames) {
-          callback(
-            new BundleProblem(
-              'limit',
-              `the zstd data is cut into more frames (${this.frames}) than a bundle of its size has`,
-            ),
-          );
-          return;
-        }
-        this.push(chunk.subarray(from, at));
+        pieces.push({ bytes: chunk.subarray(from, at), endsFrame: true });
         from = at;
       }
     }
-    if (from < chunk.length) this.push(chunk.subarray(from));
-    callback();
+    if (from < chunk.length) pieces.push({ bytes: chunk.subarray(from), endsFrame: false });
+    return pieces;
   }
 
   #frameEnd(): void {

@@ -9,12 +9,15 @@
 //   agent/agent.log                        the agent's own JSON log lines
 //   other text files (SUMMARY.txt, ps.txt, NOTES.txt ...) line by line, at
 //                                          the bundle's creation time
+// A file whose first 8 KiB hold a NUL byte is binary (a core file, an
+// archive): it stays with the unpacked bundle for download but is not split
+// into lines.
 // JSON documents (inspect, engine and host facts) are not lines: facts.ts
 // reads them into structured documents. Lines are read as streams, decoded as
 // UTF-8 (invalid bytes become U+FFFD in the index; the file keeps them), and
 // cut at `maxLineChars`.
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { createSyslogParser } from '../../agent/parsers/syslog.ts';
@@ -54,8 +57,20 @@ const seal = new Set(['manifest.json', 'manifest.json.sig', 'SHA256SUMS', 'signi
 export async function* bundleEvents(place: BundlePlace): AsyncGenerator<IndexedEvent[]> {
   for (const file of place.manifest.files) {
     if (seal.has(file.path) || file.path.endsWith('.json')) continue;
+    if (await isBinary(join(place.dir, file.path))) continue;
     const kind = await classify(place, file.path);
     yield* fileEvents(place, file.path, kind);
+  }
+}
+
+async function isBinary(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8192);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead).includes(0);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -216,9 +216,14 @@ EOF
 
 # ---------------------------------------------------------------- tools
 # The command-line tools tests open bundles with, as a vendor would: age,
-# ssh-keygen, zstd, logger, and setpriv for the permission tests.
+# ssh-keygen, zstd, logger, and setpriv for the permission tests; and the
+# three tar readers a bundle must unpack the same in (GNU tar, bsdtar, and
+# Python's tarfile from Debian's own python3 at /usr/bin, not a pyenv shim).
 up_tools() {
   local missing=()
+  has tar || missing+=(tar)
+  has bsdtar || missing+=(libarchive-tools)
+  /usr/bin/python3 -c 'import tarfile' >/dev/null 2>&1 || missing+=(python3)
   has age || missing+=(age)
   has age-keygen || missing+=(age)
   has ssh-keygen || missing+=(openssh-client)

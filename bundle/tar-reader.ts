@@ -198,6 +198,7 @@ function cString(bytes: Buffer, unsafe: (detail: string) => BundleProblem): stri
  */
 function parseOctal(field: Buffer): number | undefined {
   const text = field.toString('latin1');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the field terminator tars write
   const match = /^([0-7]{1,12})[ \u0000]*$/.exec(text);
   return match ? Number.parseInt(match[1] as string, 8) : undefined;
 }

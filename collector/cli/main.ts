@@ -14,6 +14,7 @@ const commands: Record<string, CommandEntry> = {
     load: () => import('./commands/token.ts'),
   },
   tenant: { summary: 'create or list tenants (customers)', load: () => import('./commands/tenant.ts') },
+  bundles: { summary: 'list, show or delete stored bundles', load: () => import('./commands/bundles.ts') },
 };
 
 export const program: Program = {

@@ -252,4 +252,26 @@ describe('shiplog-collector serve', () => {
     expect((await api(collector, initech, '/api/v1/search?q=FROM-THE-USB-STICK')).body.total).toBe(1);
     expect((await api(collector, read, '/api/v1/search?q=FROM-THE-USB-STICK')).body.total).toBe(0);
   });
+
+  it('lists, shows and deletes bundles from the command line while serve runs, and deletion is audited', async () => {
+    const listed = await shiplogCollector(['bundles', 'list', '--tenant', 'initech', '--json'], { env: collector.env });
+    expect(listed.code, listed.stderr).toBe(0);
+    const [bundle] = JSON.parse(listed.stdout) as { id: string; status: string }[];
+    expect(bundle?.status).toBe('indexed');
+    const shown = await shiplogCollector(['bundles', 'show', bundle?.id as string, '--json'], { env: collector.env });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: bundle?.id,
+      site: 'bank-host-01',
+      receipt: { id: bundle?.id },
+    });
+    const deleted = await shiplogCollector(['bundles', 'delete', bundle?.id as string], { env: collector.env });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const initech = await collector.token('initech', 'read');
+    expect((await api(collector, initech, '/api/v1/search?q=FROM-THE-USB-STICK')).body.total).toBe(0);
+    expect((await api(collector, initech, `/api/v1/bundles/${bundle?.id}`)).status).toBe(404);
+    const audit = await api(collector, collector.adminToken, '/api/v1/audit?action=delete');
+    expect(audit.body.entries).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'delete', target: bundle?.id, tenant: 'initech' })]),
+    );
+  });
 });

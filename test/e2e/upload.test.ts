@@ -176,6 +176,11 @@ describe('shiplog dump --upload', () => {
     expect(hash).toBe(sha256(readFileSync(out)));
     expect(JSON.parse(readFileSync(`${out}.receipt.json`, 'utf8')).id).toBe(id);
     expect(result.stderr).not.toContain(upload);
+    // End to end: the site's line is found at the vendor.
+    expect((await waitForBundle(collector, read, id)).status).toBe('indexed');
+    const search = await api(collector, read, `/api/v1/search?q=${encodeURIComponent('"entry posted 42"')}`);
+    expect(search.body.total).toBe(1);
+    expect((search.body.hits as { bundle: string }[])[0]?.bundle).toBe(id);
   });
 
   it('checks the token before building anything', async () => {

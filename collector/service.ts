@@ -6,12 +6,14 @@
 // for the tenant, sign a receipt, audit, queue the ingest.
 import { open, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { ageMagic } from '../bundle/open.ts';
 import { CodedError } from '../core/coded-error.ts';
 import { parseBytes } from '../core/units.ts';
 import { recordAudit } from './access/audit.ts';
 import type { Actor } from './access/principal.ts';
+import { knownIssueSource } from './analyze/index.ts';
 import { BlobStore, type StoredBlob } from './blobs/store.ts';
 import type { CollectorSetup } from './config.ts';
 import { openCollectorControl } from './config.ts';
@@ -58,7 +60,9 @@ export async function openCollector(setup: CollectorSetup, options: OpenOptions 
   const receipts = new ReceiptSigner(setup.paths.root);
   const identities = await readIdentities(setup.config.identity);
   const { config } = setup;
+  const knownIssues = knownIssueSource(config.analysis.known_issues ?? join(setup.paths.root, 'known-issues.yaml'));
   const ingest: IngestContext = {
+    knownIssues,
     control,
     paths: setup.paths,
     blobs,

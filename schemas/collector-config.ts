@@ -56,6 +56,17 @@ export const CollectorConfigSchema = Type.Object(
       { ...Strict, default: {} },
     ),
     retention: Duration('90d', 'Bundles older than this are deleted with their index entries'),
+    analysis: Type.Object(
+      {
+        known_issues: Opt(
+          Type.String({
+            description:
+              'The known-issue rules file (docs/analyzers.md), reloaded when it changes; default <data dir>/known-issues.yaml',
+          }),
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => Type.Literal(level)),
       { default: 'info' },

@@ -5,6 +5,7 @@ import { AgentConfigSchema } from './agent-config.ts';
 import { BundleManifestSchema } from './bundle-manifest.ts';
 import { CollectorApiSchema } from './collector-api.ts';
 import { CollectorConfigSchema } from './collector-config.ts';
+import { KnownIssuesSchema } from './known-issues.ts';
 import { LogEventSchema } from './log-event.ts';
 import { RedactionRulesSchema } from './redaction-rules.ts';
 
@@ -15,4 +16,5 @@ export const publishedSchemas: Readonly<Record<string, TSchema>> = {
   'collector-config': CollectorConfigSchema,
   'collector-api': CollectorApiSchema,
   'redaction-rules': RedactionRulesSchema,
+  'known-issues': KnownIssuesSchema,
 };

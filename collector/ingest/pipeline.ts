@@ -11,6 +11,13 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { type BundleProblem, type BundleProblemKind, isBundleProblem } from '../../bundle/problems.ts';
 import { CodedError, type ErrorSpec } from '../../core/coded-error.ts';
+import {
+  compareFindings,
+  createAnalysis,
+  type KnownIssueSource,
+  previousFindings,
+  saveFindings,
+} from '../analyze/index.ts';
 import type { BlobStore } from '../blobs/store.ts';
 import type { CollectorPaths } from '../data-dir.ts';
 import { collectorErrors } from '../errors.ts';
@@ -32,6 +39,8 @@ export interface IngestContext {
   /** Keep rejected blobs for inspection (default) or delete them. */
   readonly keepRejected: boolean;
   readonly limits?: { maxEntries?: number; maxEntrySize?: number; maxTotalSize?: number };
+  /** The vendor's known-issue rules (reloaded when the file changes). */
+  readonly knownIssues?: KnownIssueSource;
 }
 
 const problemCodes: Record<BundleProblemKind, ErrorSpec> = {
@@ -118,11 +127,20 @@ export async function ingestBundle(ctx: IngestContext, id: string): Promise<void
   pinIfFirst(ctx.control, tenant, manifest.host.name, verified.signer.fingerprint, verified.signer.publicKey);
   setStatus(ctx.control, id, 'indexing');
   const facts = await readFacts(dir);
+  // The analyzers see every event in the same pass that indexes it.
+  const analysis = createAnalysis({
+    tenant,
+    bundle: id,
+    createdAt: manifest.created_at,
+    receivedAt: row.received_at,
+    ...(ctx.knownIssues && { knownIssues: ctx.knownIssues }),
+  });
   const writer = await ctx.index.writer(tenant, id);
   let lines = 0;
   try {
     for await (const batch of bundleEvents({ tenant, bundle: id, dir, manifest, timezone: facts.timezone })) {
       writer.add(batch);
+      analysis.observe(batch);
       lines += batch.length;
     }
     await writer.commit();
@@ -130,6 +148,11 @@ export async function ingestBundle(ctx: IngestContext, id: string): Promise<void
     await writer.abort().catch(() => {});
     throw error;
   }
+  const found = await analysis.finish(dir, manifest, facts);
+  const previous = previousFindings(ctx.control, tenant, manifest.host.name, manifest.created_at);
+  const { findings, resolved } = compareFindings(previous?.findings, found);
+  ctx.control.prepare('DELETE FROM findings WHERE bundle = ?').run(id);
+  saveFindings(ctx.control, { bundle: id, tenant, site: manifest.host.name }, [...findings, ...resolved]);
   setIndexed(ctx.control, id, lines, JSON.stringify(facts));
 }
 

@@ -4,6 +4,7 @@
 // bundles) share it safely. Schema changes are numbered migrations, applied
 // once each, in order, inside a transaction.
 import type { DatabaseSync } from 'node:sqlite';
+import { findingsMigration } from '../analyze/store.ts';
 import { openDatabase, transaction } from './database.ts';
 
 const migrations: readonly string[] = [
@@ -86,6 +87,8 @@ const migrations: readonly string[] = [
     PRIMARY KEY (tenant, site)
   ) STRICT;
   `,
+  // 2: the analyzers' findings per bundle.
+  findingsMigration,
 ];
 
 export function openControl(path: string): DatabaseSync {

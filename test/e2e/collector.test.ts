@@ -98,6 +98,16 @@ describe('shiplog-collector serve', () => {
 
     const plain = await api(collector, read, '/api/v1/search?q=UNIQUE-CONTENT-MARKER');
     expect(plain.body.total).toBe(1);
+
+    // The analyzers ran on ingest: the OOM-killed, restarting container is named, with its evidence.
+    const findings = await api(collector, read, `/api/v1/bundles/${id}/findings`);
+    expect(findings.status).toBe(200);
+    const named = (findings.body.findings as { analyzer: string; title: string; state: string }[]).filter((finding) =>
+      finding.title.includes('api'),
+    );
+    expect(named.map((finding) => finding.analyzer)).toEqual(expect.arrayContaining(['oom-killed']));
+    expect(named.every((finding) => finding.state === 'new')).toBe(true);
+    expect((await api(collector, otherRead, `/api/v1/bundles/${id}/findings`)).status).toBe(404);
   });
 
   it('answers the existing bundle when the same bytes arrive again, never a duplicate', async () => {

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CodedError } from '../../../core/coded-error.ts';
 import { recordAudit } from '../../access/audit.ts';
 import { everyTenant, forbidden, type Principal } from '../../access/principal.ts';
+import { listFindings } from '../../analyze/index.ts';
 import { BodyTooLarge } from '../../blobs/store.ts';
 import { collectorErrors } from '../../errors.ts';
 import type { CollectorService } from '../../service.ts';
@@ -22,6 +23,13 @@ export async function bundleRoutes(app: FastifyInstance, { service }: { service:
   app.get('/bundles/:id', async (request) => {
     const row = visibleBundle(service, principalOf(request), (request.params as { id: string }).id);
     return bundleAnswer(row);
+  });
+
+  app.get('/bundles/:id/findings', async (request) => {
+    const principal = principalOf(request);
+    const row = readableBundle(service, principal, (request.params as { id: string }).id);
+    recordAudit(service.control, { actor: principal, tenant: row.tenant, action: 'view', target: row.id });
+    return { findings: listFindings(service.control, row.id) };
   });
 
   app.get('/bundles/:id/receipt', async (request) => {

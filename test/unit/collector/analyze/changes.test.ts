@@ -3,12 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareFindings } from '../../../../collector/analyze/changes.ts';
 import type { Finding } from '../../../../collector/analyze/finding.ts';
-import {
-  findingsMigration,
-  listFindings,
-  previousFindings,
-  saveFindings,
-} from '../../../../collector/analyze/store.ts';
+import { listFindings, previousFindings, saveFindings } from '../../../../collector/analyze/store.ts';
 import { openControl } from '../../../../collector/store/control.ts';
 import { tempDir } from '../../../helpers/temp.ts';
 
@@ -59,7 +54,6 @@ describe('findings in control.db', () => {
   function database(): DatabaseSync {
     const db = openControl(join(tempDir('shiplog-findings-'), 'control.db'));
     open.push(db);
-    db.exec(findingsMigration);
     db.prepare(`INSERT INTO tenants (name, created_at) VALUES ('acme', '2025-01-01T00:00:00Z')`).run();
     return db;
   }

@@ -3,6 +3,7 @@
 // call the API as a client would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { repoRoot, shiplogCollector } from './cli.ts';
 import { tempDir } from './temp.ts';
 
@@ -19,6 +20,10 @@ export interface RunningCollector {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+// Every collector a test file started is stopped when the file ends, also one a timed-out test never stopped.
+const started = new Set<ChildProcess>();
+let registered = false;
+
 export async function startCollector(
   options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningCollector> {
@@ -29,6 +34,14 @@ export async function startCollector(
     [join(repoRoot, 'bin/shiplog-collector.js'), 'serve', '--port', '0', '--host', '127.0.0.1'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  if (!registered) {
+    registered = true;
+    afterAll(() => {
+      for (const process of started)
+        if (process.exitCode === null && process.signalCode === null) process.kill('SIGKILL');
+    });
+  }
+  started.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {

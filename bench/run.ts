@@ -12,6 +12,9 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   'ship-es': () => import('./ship.bench.ts').then((m) => ({ default: m.shipEs })),
   docker: () => import('./docker.bench.ts'),
   dump: () => import('./dump.bench.ts'),
+  analyzers: () => import('./analyzers.bench.ts'),
+  'collector-index': () => import('./collector-index.bench.ts'),
+  'verify-hostile': () => import('./verify-hostile.bench.ts'),
 };
 
 const args = process.argv.slice(2);

@@ -8,7 +8,8 @@ import { DatabaseSync } from 'node:sqlite';
 
 export function openDatabase(path: string): DatabaseSync {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(path);
+  // The busy timeout comes first: two processes opening a new file at once both switch it to WAL.
+  const db = new DatabaseSync(path, { timeout: 10_000 });
   try {
     chmodSync(path, 0o600);
   } catch {

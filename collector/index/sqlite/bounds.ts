@@ -1,7 +1,7 @@
 // Where in time a request starts and stops, per generation, and the SQL
-// that applies it to FTS5 rowids: whole seconds as a rowid range (which
+// that applies it to FTS5 rowids: whole time slots as a rowid range (which
 // FTS5 seeks to), and the exact comparison (millisecond, nanosecond,
-// sequence) only for the events in the two edge seconds.
+// sequence) only for the events in the two edge slots.
 //
 // Results are ordered by (time, tenant, generation, sequence): the cursor
 // is the last hit's key. Within a generation that becomes a bound on
@@ -10,7 +10,7 @@
 // already came (seq > MAX).
 import { createHash } from 'node:crypto';
 import { QueryError, type SearchFilters } from '../types.ts';
-import { firstRowid, isTenantName, lastRowid, MAX_SEQ, MAX_SLOT, SEQ_MASK, slotOf } from './layout.ts';
+import { firstRowid, isTenantName, lastRowid, MAX_SEQ, MAX_SLOT, SEQ_MASK, SLOT_MS, slotOf } from './layout.ts';
 import { parseTimestamp } from './timestamps.ts';
 
 /** A position in one generation's order: (ms, ns, seq). */
@@ -104,7 +104,7 @@ export function inside(bounds: Bounds, minMs: number | null, maxMs: number | nul
  * SQL conditions on `f.rowid` (the FTS5 table aliased f) for the bounds,
  * with their named parameters. The exact edge comparison reads the events
  * row: through `exact` ('exists': a lookup by sequence; 'join': the joined
- * events table aliased e). `slots` further limits the seconds to read.
+ * events table aliased e). `slots` further limits the slots to read.
  */
 export function boundsSql(
   bounds: Bounds,
@@ -112,31 +112,47 @@ export function boundsSql(
   exact: 'exists' | 'join',
   slots: { readonly from?: number; readonly to?: number } = {},
 ): { sql: string; params: Record<string, bigint | number> } {
-  let loSlot = bounds.lower ? slotOf(bounds.lower.ms) : 0;
-  let hiSlot = bounds.upper ? slotOf(bounds.upper.ms) : MAX_SLOT;
+  const lower = bounds.lower;
+  const upper = bounds.upper;
+  // A bound on a slot's first instant needs no per-row check: the whole slot is in (lower) or out (upper).
+  const lowerAligned = lower !== undefined && startsSlot(lower);
+  const upperAligned = upper !== undefined && startsSlot(upper);
+  let loSlot = lower ? slotOf(lower.ms) : 0;
+  let hiSlot = upper ? (upperAligned ? slotOf(upper.ms) - 1 : slotOf(upper.ms)) : MAX_SLOT;
   if (slots.from !== undefined) loSlot = Math.max(loSlot, slots.from);
   if (slots.to !== undefined) hiSlot = Math.min(hiSlot, slots.to);
+  if (hiSlot < loSlot) return { sql: '0', params: {} };
   const params: Record<string, bigint | number> = { lo: firstRowid(loSlot), hi: lastRowid(hiSlot) };
   const conditions = ['f.rowid BETWEEN :lo AND :hi'];
   const row = (test: string) =>
     exact === 'join'
       ? `(e.ms, e.ns, e.id) ${test}`
       : `EXISTS (SELECT 1 FROM ${events} x WHERE x.id = (f.rowid & ${SEQ_MASK}) AND (x.ms, x.ns, x.id) ${test})`;
-  if (bounds.lower) {
+  if (lower && !lowerAligned) {
     conditions.push(`(f.rowid > :loEdge OR ${row('> (:lms, :lns, :lseq)')})`);
-    params.loEdge = lastRowid(slotOf(bounds.lower.ms));
-    params.lms = bounds.lower.ms;
-    params.lns = bounds.lower.ns;
-    params.lseq = bounds.lower.seq;
+    params.loEdge = lastRowid(slotOf(lower.ms));
+    params.lms = lower.ms;
+    params.lns = lower.ns;
+    params.lseq = lower.seq;
   }
-  if (bounds.upper) {
+  if (upper && !upperAligned) {
     conditions.push(`(f.rowid < :hiEdge OR ${row('< (:ums, :uns, :useq)')})`);
-    params.hiEdge = firstRowid(slotOf(bounds.upper.ms));
-    params.ums = bounds.upper.ms;
-    params.uns = bounds.upper.ns;
-    params.useq = bounds.upper.seq;
+    params.hiEdge = firstRowid(slotOf(upper.ms));
+    params.ums = upper.ms;
+    params.uns = upper.ns;
+    params.useq = upper.seq;
   }
   return { sql: conditions.join(' AND '), params };
+}
+
+/**
+ * True when the key is the very start of a slot that holds only its own
+ * times (not a clamped edge slot): every event of that slot is at or after
+ * the key.
+ */
+function startsSlot(key: Key): boolean {
+  const slot = slotOf(key.ms);
+  return key.ns === 0 && key.seq === 0 && slot > 0 && slot < MAX_SLOT && slot * SLOT_MS === key.ms;
 }
 
 const CURSOR_VERSION = 1;

@@ -117,22 +117,35 @@ function countPerValue(
   const base = matchOf(plan);
   const count = (terms: string) =>
     (statement.get({ m: `(${base}) AND (meta : (${terms}))`, ...where.params }) as { n: number }).n;
+  /**
+   * Counts each present value's events among the matches; the most frequent
+   * value in the generation is not counted but derived (matches minus the
+   * others) when every event has exactly one value, which skips the
+   * longest list of rows.
+   */
+  const perValue = (present: ReadonlyMap<number, number>, prefix: string, into: Map<number, number>) => {
+    const ids = [...present.keys()]
+      .filter((id) => id !== 0)
+      .sort((a, b) => (present.get(b) ?? 0) - (present.get(a) ?? 0));
+    const derive = !present.has(0) && ids.length > 0;
+    let counted = 0;
+    for (const id of derive ? ids.slice(1) : ids) {
+      const n = count(`${prefix}${id}`);
+      into.set(id, n);
+      counted += n;
+    }
+    if (derive) into.set(ids[0] as number, matches - counted);
+  };
   const origins = [...generation.origins.keys()];
-  // Origins are counted as a whole when one asked field needs them separately; fields with one value here take all matches.
+  // Origins are counted one by one only when an asked field takes more than one value among them.
   const originAsked = fields.filter((field): field is OriginField =>
     (originFields as readonly string[]).includes(field),
   );
-  const split = originAsked.some((field) => new Set(origins.map((origin) => file.origin(origin)[field])).size > 1);
   if (originAsked.length > 0) {
-    if (!split || origins.length === 1) {
-      byOrigin.set(origins[0] as number, matches);
-    } else {
-      for (const origin of origins) byOrigin.set(origin, count(`xo${origin}`));
-    }
+    const split = originAsked.some((field) => new Set(origins.map((origin) => file.origin(origin)[field])).size > 1);
+    if (split) perValue(generation.origins, 'xo', byOrigin);
+    else byOrigin.set(origins[0] as number, matches);
   }
-  const terms = (present: ReadonlyMap<number, number>, prefix: string, into: Map<number, number>) => {
-    for (const id of present.keys()) if (id !== 0) into.set(id, count(`${prefix}${id}`));
-  };
-  if (fields.includes('level')) terms(generation.levels, 'xl', byLevel);
-  if (fields.includes('stream')) terms(generation.streams, 'xt', byStream);
+  if (fields.includes('level')) perValue(generation.levels, 'xl', byLevel);
+  if (fields.includes('stream')) perValue(generation.streams, 'xt', byStream);
 }

@@ -11,15 +11,30 @@
 // owner records host, pid and the process's start time (so a recycled pid
 // is not mistaken for it); a writer on another host (a shared file system)
 // counts as gone once its heartbeat is an hour old.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { buildPathOf, removeBuildFile } from './fts-build.ts';
 import { createGenerationTables, dropGenerationTables } from './schema.ts';
 
 const FOREIGN_WRITER_STALE_MS = 3_600_000;
 
-/** Generations being written by this process (a pid check cannot tell them apart from leftovers of this pid). */
+/**
+ * Generations being written by this process (a pid check cannot tell them
+ * apart from leftovers of this pid), by the tenant file's identity (device
+ * and inode, so that two spellings of its path agree) and generation.
+ */
 const activeHere = new Set<string>();
+
+function activeKey(path: string, gen: number): string {
+  try {
+    const stat = statSync(path);
+    return `${stat.dev}:${stat.ino}#${gen}`;
+  } catch {
+    return `${resolve(path)}#${gen}`;
+  }
+}
 
 let ownerCache: string | undefined;
 
@@ -42,7 +57,7 @@ function processStart(pid: number): string | undefined {
 }
 
 function writerIsAlive(dbKey: string, gen: number, owner: string, heartbeatMs: number): boolean {
-  if (owner === ownerId()) return activeHere.has(`${dbKey}#${gen}`);
+  if (owner === ownerId()) return activeHere.has(activeKey(dbKey, gen));
   const [host, pidText, start] = owner.split(':');
   if (host !== hostname()) return Date.now() - heartbeatMs < FOREIGN_WRITER_STALE_MS;
   const pid = Number(pidText);
@@ -75,7 +90,7 @@ export function beginGeneration(db: DatabaseSync, dbKey: string, bundle: string)
       .get(bundle, ownerId(), Date.now()) as { gen: number };
     createGenerationTables(db, row.gen);
     db.exec('COMMIT');
-    activeHere.add(`${dbKey}#${row.gen}`);
+    activeHere.add(activeKey(dbKey, row.gen));
     return row.gen;
   } catch (error) {
     db.exec('ROLLBACK');
@@ -85,7 +100,7 @@ export function beginGeneration(db: DatabaseSync, dbKey: string, bundle: string)
 
 /** The writer of this generation stopped (committed or aborted) in this process. */
 export function endGeneration(dbKey: string, gen: number): void {
-  activeHere.delete(`${dbKey}#${gen}`);
+  activeHere.delete(activeKey(dbKey, gen));
 }
 
 /**
@@ -109,7 +124,15 @@ export function retireBundle(db: DatabaseSync, bundle: string): void {
   db.prepare(`UPDATE generations SET state = 'retired' WHERE bundle = ? AND state = 'visible'`).run(bundle);
 }
 
-/** Drops one generation's tables and rows (each generation in its own short transaction). */
+/** Drops the retired generations of a bundle (after a commit replaced them, or a delete). */
+export function dropRetired(db: DatabaseSync, bundle: string): void {
+  const rows = db.prepare(`SELECT gen FROM generations WHERE bundle = ? AND state = 'retired'`).all(bundle) as {
+    gen: number;
+  }[];
+  for (const { gen } of rows) dropGeneration(db, gen);
+}
+
+/** Drops one generation's tables and rows (each generation in its own short transaction), and its scratch file. */
 export function dropGeneration(db: DatabaseSync, gen: number): void {
   db.exec('BEGIN IMMEDIATE');
   try {
@@ -118,6 +141,7 @@ export function dropGeneration(db: DatabaseSync, gen: number): void {
     if (row?.state !== 'visible') {
       dropGenerationTables(db, gen);
       db.prepare('DELETE FROM generation_counts WHERE gen = ?').run(gen);
+      db.prepare('DELETE FROM generation_slots WHERE gen = ?').run(gen);
       db.prepare('DELETE FROM generations WHERE gen = ?').run(gen);
     }
     db.exec('COMMIT');
@@ -125,9 +149,13 @@ export function dropGeneration(db: DatabaseSync, gen: number): void {
     db.exec('ROLLBACK');
     throw error;
   }
+  removeBuildFile(buildPathOf(db.location() ?? '', gen));
 }
 
-/** Drops retired generations and those whose writer is gone. Returns the generations dropped. */
+/**
+ * Drops retired generations and those whose writer is gone, and scratch
+ * files no live writer owns. Returns the generations dropped.
+ */
 export function cleanUpLeftovers(db: DatabaseSync, dbKey: string): number[] {
   const rows = db.prepare(`SELECT gen, state, owner, heartbeat_ms FROM generations WHERE state != 'visible'`).all() as {
     gen: number;
@@ -136,10 +164,26 @@ export function cleanUpLeftovers(db: DatabaseSync, dbKey: string): number[] {
     heartbeat_ms: number;
   }[];
   const dropped: number[] = [];
+  const writing = new Set<number>();
   for (const row of rows) {
-    if (row.state === 'writing' && writerIsAlive(dbKey, row.gen, row.owner, row.heartbeat_ms)) continue;
+    if (row.state === 'writing' && writerIsAlive(dbKey, row.gen, row.owner, row.heartbeat_ms)) {
+      writing.add(row.gen);
+      continue;
+    }
     dropGeneration(db, row.gen);
     dropped.push(row.gen);
+  }
+  const prefix = `${basename(dbKey)}.build-`;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirname(dbKey));
+  } catch {
+    // No directory, no scratch files.
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const gen = Number.parseInt(name.slice(prefix.length), 10);
+    if (!writing.has(gen)) removeBuildFile(join(dirname(dbKey), name.replace(/-(journal|wal|shm)$/, '')));
   }
   return dropped;
 }

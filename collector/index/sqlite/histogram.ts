@@ -4,17 +4,22 @@
 // buckets are aligned to multiples of the width since 1970 (UTC midnight for
 // days), and empty ones between the first and last are included.
 //
-// With a width of whole seconds, each match's bucket comes from its FTS5
-// rowid alone (its second); only sub-second widths (a span under about a
-// minute) and the clamped edge seconds read the events' exact times.
+// With a width that is a whole number of time slots (10 s, layout.ts), a
+// bucket is a range of FTS5 rowids, and a generation with many matches is
+// counted one bucket at a time (FTS5 counts a rowid range without reading
+// any row, and without the sort a GROUP BY over every match would need).
+// Few matches, finer widths (a span under about ten minutes) and the
+// clamped edge slots are grouped by the events' exact times instead.
 import type { QueryNode } from '../query.ts';
 import type { HistogramResult, SearchFilters } from '../types.ts';
-import { type Bounds, boundsSql, timeBounds } from './bounds.ts';
+import { type Bounds, boundsSql, narrow, timeBounds } from './bounds.ts';
 import { matchOf } from './compile.ts';
 import { eventsTable, ftsTable, MAX_SLOT, SEQ_BITS, SEQ_MASK, SLOT_MS } from './layout.ts';
-import { type Target, targets } from './search.ts';
+import { countMatches, type Target, targets } from './search.ts';
 import type { TenantFile } from './tenant-file.ts';
 
+/** Up to this many matches in a generation are grouped in one pass over them. */
+const GROUP_ROWS_LIMIT = 20_000;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -78,8 +83,26 @@ export function histogramOf(
   const interval = chooseInterval(last - first, buckets);
   const origin = Math.floor(first / interval) * interval;
   const counts = new Map<number, number>();
+  const add = (b: number, n: number) => counts.set(b, (counts.get(b) ?? 0) + n);
   for (const target of live) {
-    for (const { b, n } of bucketCounts(target, bounds, origin, interval)) counts.set(b, (counts.get(b) ?? 0) + n);
+    const { minMs, maxMs } = target.generation;
+    if (
+      interval % SLOT_MS === 0 &&
+      countMatches(target, bounds) > GROUP_ROWS_LIMIT &&
+      minMs !== null &&
+      maxMs !== null
+    ) {
+      const firstBucket = Math.max(0, Math.floor((minMs - origin) / interval));
+      const lastBucket = Math.floor((Math.min(maxMs, last) - origin) / interval);
+      for (let b = firstBucket; b <= lastBucket; b++) {
+        const start = origin + b * interval;
+        let range = narrow(bounds, 'lower', { ms: start, ns: 0, seq: 0 });
+        range = narrow(range, 'upper', { ms: start + interval, ns: 0, seq: 0 });
+        add(b, countMatches(target, range));
+      }
+    } else {
+      for (const { b, n } of groupedCounts(target, bounds, origin, interval)) add(b, n);
+    }
   }
   const lastBucket = Math.floor((last - origin) / interval);
   return {
@@ -91,7 +114,7 @@ export function histogramOf(
   };
 }
 
-/** The exact earliest or latest time of the target's matches: find its second, then look within it. */
+/** The exact earliest or latest time of the target's matches: find its slot, then look within it. */
 function edgeMs(target: Target, bounds: Bounds, which: 'min' | 'max'): number | undefined {
   const { file, generation, plan } = target;
   const fts = ftsTable(generation.gen);
@@ -117,12 +140,12 @@ function edgeMs(target: Target, bounds: Bounds, which: 'min' | 'max'): number | 
   return row.ms ?? undefined;
 }
 
-function bucketCounts(target: Target, bounds: Bounds, origin: number, interval: number): { b: number; n: number }[] {
+function groupedCounts(target: Target, bounds: Bounds, origin: number, interval: number): { b: number; n: number }[] {
   const { file, generation, plan } = target;
   const fts = ftsTable(generation.gen);
   const events = eventsTable(generation.gen);
   const scan = boundsSql(bounds, events, 'exists');
-  // A second's first millisecond lands in the same bucket as the rest of it when the width is whole seconds.
+  // A slot's first millisecond lands in the same bucket as the rest of it when the width is whole slots.
   // (Numbers bind as REAL in node:sqlite, hence the CAST: t - origin is never negative, so it floors.)
   const exact = interval % SLOT_MS !== 0 ? 1 : 0;
   return file

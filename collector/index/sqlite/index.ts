@@ -5,7 +5,6 @@
 // one read transaction per file.
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { openDatabase } from '../../store/database.ts';
 import { parseQuery } from '../query.ts';
 import {
   type BundleWriter,
@@ -25,9 +24,9 @@ import {
 import { decodeCursor, queryFingerprint } from './bounds.ts';
 import { contextOf } from './context.ts';
 import { facetsOf } from './facets.ts';
-import { cleanUpLeftovers, dropGeneration, retireBundle } from './generations.ts';
+import { cleanUpLeftovers, dropRetired, retireBundle } from './generations.ts';
 import { histogramOf } from './histogram.ts';
-import { isTenantName, tenantDatabasePath } from './layout.ts';
+import { isTenantName, openIndexFile, tenantDatabasePath } from './layout.ts';
 import { isMigrated, migrate } from './schema.ts';
 import { searchFiles } from './search.ts';
 import { TenantFile } from './tenant-file.ts';
@@ -36,6 +35,10 @@ import { SqliteBundleWriter, type WriterOptions } from './writer.ts';
 export interface SqliteIndexOptions {
   /** Events per write transaction (tests use small batches). */
   readonly batchRows?: number;
+  /** Distinct JSON remainders a writer stores once each (tests use few). */
+  readonly maxSharedRests?: number;
+  /** Events per FTS5 segment the builder thread starts with (tests use few, to get many segments). */
+  readonly segmentRows?: number;
 }
 
 export const MAX_LIMIT = 1000;
@@ -51,14 +54,18 @@ export class SqliteIndex implements Index {
   /** `indexDir` is the data directory's index/ folder (collectorPaths(dataDir).index). */
   constructor(indexDir: string, options: SqliteIndexOptions = {}) {
     this.indexDir = indexDir;
-    this.writerOptions = options.batchRows === undefined ? {} : { batchRows: options.batchRows };
+    this.writerOptions = {
+      ...(options.batchRows !== undefined && { batchRows: options.batchRows }),
+      ...(options.maxSharedRests !== undefined && { maxSharedRests: options.maxSharedRests }),
+      ...(options.segmentRows !== undefined && { segmentRows: options.segmentRows }),
+    };
   }
 
   async writer(tenant: string, bundle: string): Promise<BundleWriter> {
     this.checkOpen();
     checkBundleName(bundle);
     const path = tenantDatabasePath(this.indexDir, tenant);
-    const db = openDatabase(path);
+    const db = openIndexFile(path);
     try {
       db.exec('PRAGMA cache_size = -65536');
       migrate(db);
@@ -75,7 +82,7 @@ export class SqliteIndex implements Index {
     checkBundleName(bundle);
     const path = tenantDatabasePath(this.indexDir, tenant);
     if (!existsSync(path)) return;
-    const db = openDatabase(path);
+    const db = openIndexFile(path);
     try {
       migrate(db);
       db.exec('BEGIN IMMEDIATE');
@@ -86,10 +93,7 @@ export class SqliteIndex implements Index {
         db.exec('ROLLBACK');
         throw error;
       }
-      const retired = db.prepare(`SELECT gen FROM generations WHERE bundle = ? AND state = 'retired'`).all(bundle) as {
-        gen: number;
-      }[];
-      for (const { gen } of retired) dropGeneration(db, gen);
+      dropRetired(db, bundle);
     } finally {
       db.close();
     }
@@ -204,16 +208,20 @@ export class SqliteIndex implements Index {
     if (cached) return cached;
     const path = tenantDatabasePath(this.indexDir, tenant);
     if (!existsSync(path)) return undefined;
-    const db = openDatabase(path);
+    const db = openIndexFile(path);
     try {
       if (!isMigrated(db)) {
         db.close();
         return undefined;
       }
+      // Clean up without waiting: if another writer holds the lock, the next writer or open cleans up.
+      db.exec('PRAGMA busy_timeout = 0');
       try {
         cleanUpLeftovers(db, path);
       } catch {
-        // Busy or read-only: the next writer cleans up.
+        // Busy or read-only.
+      } finally {
+        db.exec('PRAGMA busy_timeout = 10000');
       }
     } catch (error) {
       db.close();

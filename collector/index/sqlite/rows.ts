@@ -4,15 +4,20 @@ import type { IndexedEvent } from '../types.ts';
 import { rebuildEvent } from './documents.ts';
 import { eventsTable } from './layout.ts';
 import type { Generation, TenantFile } from './tenant-file.ts';
+import { formatTimestamp } from './timestamps.ts';
 
 interface EventRow {
   id: number;
-  ts: string;
+  ms: number;
+  ns: number;
+  ts: string | null;
+  tsf: number;
   message: string;
   origin: number;
   line: number;
   level: number;
   stream: number;
+  mirror: number;
   rest: number | string | null;
 }
 
@@ -28,7 +33,7 @@ export function parseHitId(id: string): { tenant: string; gen: number; seq: numb
   return { tenant: m[1] as string, gen: Number(m[2]), seq: Number(m[3]) };
 }
 
-export const EVENT_COLUMNS = 'id, ts, message, origin, line, level, stream, rest';
+export const EVENT_COLUMNS = 'id, ms, ns, ts, tsf, message, origin, line, level, stream, mirror, rest';
 
 /** The events of one generation with these sequence numbers (inside the file's read transaction). */
 export function readEvents(
@@ -53,7 +58,7 @@ export function toEvent(file: TenantFile, generation: Generation, row: EventRow)
     row.rest === null ? undefined : typeof row.rest === 'number' ? file.rest(generation.gen, row.rest) : row.rest;
   return rebuildEvent(
     {
-      timestamp: row.ts,
+      timestamp: row.ts ?? formatTimestamp(row.ms, row.ns, row.tsf),
       message: row.message,
       site: file.value(origin.site) as string,
       container: file.value(origin.container),
@@ -63,6 +68,7 @@ export function toEvent(file: TenantFile, generation: Generation, row: EventRow)
       source: file.value(origin.source) as string,
       file: file.value(origin.file) as string,
       line: row.line,
+      mirror: row.mirror,
       tenant: file.tenant,
       bundle: generation.bundle,
     },

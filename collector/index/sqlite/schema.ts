@@ -61,6 +61,14 @@ const migrations: readonly string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (gen, kind, id)
   ) STRICT, WITHOUT ROWID;
+
+  -- Per generation: events per time slot (layout.ts), for counts and histograms of everything.
+  CREATE TABLE generation_slots (
+    gen INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (gen, slot)
+  ) STRICT, WITHOUT ROWID;
   `,
 ];
 
@@ -97,13 +105,15 @@ export function createGenerationTables(db: DatabaseSync, gen: number): void {
       id INTEGER PRIMARY KEY,     -- sequence number within this write, from 1
       ms INTEGER NOT NULL,        -- UTC milliseconds
       ns INTEGER NOT NULL,        -- nanoseconds within the millisecond
-      ts TEXT NOT NULL,           -- @timestamp as written
+      ts TEXT,                    -- @timestamp as written; NULL when tsf gives it back
+      tsf INTEGER NOT NULL,       -- its canonical format (timestamps.ts), -1 when ts is kept
       message TEXT NOT NULL,
       origin INTEGER NOT NULL,    -- origins.id
       file INTEGER NOT NULL,      -- field_values.id of shiplog.file (also in the origin; here for the index)
       line INTEGER NOT NULL,
       level INTEGER NOT NULL,     -- field_values.id, 0 when absent
       stream INTEGER NOT NULL,    -- field_values.id, 0 when absent
+      mirror INTEGER NOT NULL,    -- log.file repeats the position: 0 no, 1 {path, line}, 2 {path}
       rest ANY                    -- the rest of the event: ${restsTable(gen)}.id, or JSON text, or NULL
     ) STRICT;
     CREATE INDEX ${events}_file_line ON ${events} (file, line);

@@ -1,11 +1,11 @@
 // search(): the matches of a query in time order, one page at a time, over
 // every visible generation of every tenant asked for.
 //
-// Per generation, FTS5 gives the matches in rowid order, that is by
-// second. A page needs the first `limit + 1` matches after the cursor: find
-// the second in which the (limit + 1)-th match falls (one FTS5 scan that
-// skips ahead), then sort only the matches up to the end of that second by
-// their exact time. Generations are visited in the order of their first
+// Per generation, FTS5 gives the matches in rowid order, that is by time
+// slot (layout.ts). A page needs the first `limit + 1` matches after the
+// cursor: find the slot in which the (limit + 1)-th match falls (one FTS5
+// scan that skips ahead), then sort only the matches up to the end of that
+// slot by their exact time. Generations are visited in the order of their first
 // event and skipped once they cannot reach the page; the pages are merged
 // by (time, tenant, generation, sequence). Asking each for one more than
 // the page tells exactly whether there is a next page.
@@ -24,7 +24,7 @@ import {
   timeBounds,
 } from './bounds.ts';
 import { matchOf, type Plan, planFor } from './compile.ts';
-import { eventsTable, ftsTable, SEQ_BITS, SEQ_MASK } from './layout.ts';
+import { eventsTable, ftsTable, MAX_SLOT, SEQ_BITS, SEQ_MASK, slotOf } from './layout.ts';
 import { hitId, readEvents } from './rows.ts';
 import type { Generation, TenantFile } from './tenant-file.ts';
 
@@ -67,13 +67,36 @@ export function targets(
   return out;
 }
 
-/** Matches of a target within bounds. */
+/**
+ * Matches of a target within bounds. Everything (no query, no filters) in
+ * a time range is the stored count per slot, with FTS5 counting only the
+ * two edge slots.
+ */
 export function countMatches(target: Target, bounds: Bounds): number {
   const { file, generation, plan } = target;
-  if (plan.kind === 'all' && inside(bounds, generation.minMs, generation.maxMs)) return generation.events;
-  if (plan.kind === 'all' && !bounds.lower && !bounds.upper) return generation.events;
+  if (plan.kind === 'all') {
+    if (inside(bounds, generation.minMs, generation.maxMs) || (!bounds.lower && !bounds.upper))
+      return generation.events;
+    const first = bounds.lower ? slotOf(bounds.lower.ms) : 0;
+    const last = bounds.upper ? slotOf(bounds.upper.ms) : MAX_SLOT;
+    if (last - first >= 2) {
+      const middle = file
+        .prepare(0, 'SELECT coalesce(sum(count), 0) AS n FROM generation_slots WHERE gen = ? AND slot > ? AND slot < ?')
+        .get(generation.gen, first, last) as { n: number };
+      return (
+        middle.n +
+        ftsCount(target, bounds, { from: first, to: first }) +
+        ftsCount(target, bounds, { from: last, to: last })
+      );
+    }
+  }
+  return ftsCount(target, bounds);
+}
+
+function ftsCount(target: Target, bounds: Bounds, slots: { from?: number; to?: number } = {}): number {
+  const { file, generation, plan } = target;
   const fts = ftsTable(generation.gen);
-  const where = boundsSql(bounds, eventsTable(generation.gen), 'exists');
+  const where = boundsSql(bounds, eventsTable(generation.gen), 'exists', slots);
   const row = file
     .prepare(generation.gen, `SELECT count(*) AS n FROM ${fts} f WHERE f.${fts} MATCH :m AND ${where.sql}`)
     .get({ m: matchOf(plan), ...where.params }) as { n: number };

@@ -152,8 +152,8 @@ export class TenantFile {
     ) as { id: number; field: string; value: string }[];
     for (const row of rows) {
       this.valueById.set(row.id, { field: row.field, value: row.value });
-      let ids = this.idsByField.get(row.field);
-      if (!ids) this.idsByField.set(row.field, (ids = new Map()));
+      const ids = this.idsByField.get(row.field) ?? new Map<string, number>();
+      this.idsByField.set(row.field, ids);
       ids.set(row.value, row.id);
       this.lastValueId = row.id;
     }

@@ -1,81 +1,117 @@
 // Writes one bundle's events into a new generation: batches of rows in
-// short IMMEDIATE transactions (so a second writer of the same tenant, in
-// this process or another, gets the lock between batches instead of timing
-// out), then one final merge of the FTS5 segments, then the one-statement
-// flip that makes the whole bundle visible (generations.ts).
+// short transactions (so a second writer of the same tenant, in this process
+// or another, gets the lock between batches instead of timing out), the
+// FTS5 index built beside them by a worker thread (fts-build.ts), then the
+// one-statement flip that makes the whole bundle visible at once
+// (generations.ts).
 //
 // Inside one process, writers need no further lock: every batch is one
 // synchronous transaction on the JavaScript thread, and nothing holds a
 // transaction across an await.
 //
-// Each batch: the events go into events_<gen> with multi-row INSERTs (one
-// call per 32 rows), then FTS5 indexes them with one INSERT ... SELECT
-// sorted by rowid (FTS5 writes a segment per run of increasing rowids, so
-// sorted input is one segment per batch). Automatic merging is off while
-// writing; commit() merges in small steps, each its own transaction.
+// add() takes each event apart at once into column arrays (no object per
+// event survives it) and looks its field values up in this writer's maps;
+// a value never seen in the tenant before is stored straight away in its
+// own tiny transaction (that happens once per distinct value). Each batch
+// goes into events_<gen> with multi-row INSERTs, 32 rows per call.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { BundleWriter, IndexedEvent } from '../types.ts';
-import { splitEvent } from './documents.ts';
-import { beginGeneration, dropGeneration, endGeneration, publishGeneration } from './generations.ts';
-import { eventsTable, ftsTable, MAX_SEQ, restsTable, SEQ_BITS, SQL_SLOT_OF_MS } from './layout.ts';
-import { parseTimestamp } from './timestamps.ts';
+import { emptySplit, type Json, sameJson, splitEvent } from './documents.ts';
+import { FtsBuild } from './fts-build.ts';
+import { beginGeneration, dropGeneration, dropRetired, endGeneration, publishGeneration } from './generations.ts';
+import { eventsTable, ftsTable, MAX_SEQ, restsTable, slotOf } from './layout.ts';
+import { indexEventsSql } from './schema.ts';
+import { type EventTime, parseTimestampInto } from './timestamps.ts';
 
 export interface WriterOptions {
   /** Events per transaction. */
   readonly batchRows?: number;
   /** Distinct JSON remainders stored once each; past this, each is stored with its row. */
   readonly maxSharedRests?: number;
-  /** Called once the writer has finished (committed or aborted), with the generation. */
-  readonly onDone?: (gen: number) => void;
+  /** Events per FTS5 segment the builder thread starts with (fts-worker.ts). */
+  readonly segmentRows?: number;
 }
 
 const ROWS_PER_INSERT = 32;
-const COLUMNS = 11;
-/** Pages the final merge writes per transaction (4 KiB each). */
+const COLUMNS = 13;
+/** Pages an in-place merge writes per transaction (4 KiB each). */
 const MERGE_PAGES = 2000;
+const ABSENT = 0;
+
 type Field = 'site' | 'container' | 'service' | 'source' | 'file' | 'level' | 'stream';
 
-interface PendingRow {
-  readonly ms: number;
-  readonly ns: number;
-  readonly ts: string;
-  readonly message: string;
-  readonly values: readonly (string | undefined)[];
-  readonly line: number;
-  readonly rest: string | undefined;
-}
+/** One batch of rows, column by column. */
+class Batch {
+  readonly ms: Float64Array;
+  readonly ns: Float64Array;
+  readonly origin: Float64Array;
+  readonly file: Float64Array;
+  readonly line: Float64Array;
+  readonly level: Float64Array;
+  readonly stream: Float64Array;
+  readonly mirror: Float64Array;
+  readonly format: Float64Array;
+  readonly ts: (string | null)[] = [];
+  readonly message: string[] = [];
+  readonly rest: (bigint | string | null)[] = [];
+  length = 0;
 
-/** Value order in PendingRow.values. */
-const FIELDS: readonly Field[] = ['site', 'container', 'service', 'source', 'file', 'level', 'stream'];
+  constructor(capacity: number) {
+    this.ms = new Float64Array(capacity);
+    this.ns = new Float64Array(capacity);
+    this.origin = new Float64Array(capacity);
+    this.file = new Float64Array(capacity);
+    this.line = new Float64Array(capacity);
+    this.level = new Float64Array(capacity);
+    this.stream = new Float64Array(capacity);
+    this.mirror = new Float64Array(capacity);
+    this.format = new Float64Array(capacity);
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.ts.length = 0;
+    this.message.length = 0;
+    this.rest.length = 0;
+  }
+}
 
 export class SqliteBundleWriter implements BundleWriter {
   readonly gen: number;
   private readonly db: DatabaseSync;
-  private readonly dbKey: string;
+  private readonly tenantPath: string;
   private readonly tenant: string;
   private readonly bundle: string;
   private readonly batchRows: number;
   private readonly maxSharedRests: number;
-  private readonly onDone: ((gen: number) => void) | undefined;
-  private pending: PendingRow[] = [];
+  private readonly segmentRows: number | undefined;
+  private readonly batch: Batch;
+  private build: FtsBuild | undefined;
   private state: 'open' | 'committing' | 'done' = 'open';
-  /** Set when a batch failed: the caches no longer match the file, so only abort() is left. */
+  /** Set when a batch failed: what is in the file no longer matches this writer, so only abort() is left. */
   private failure: unknown;
   private nextSeq = 1;
   private minMs = Number.POSITIVE_INFINITY;
   private maxMs = Number.NEGATIVE_INFINITY;
-  private readonly fieldIds = new Map<Field, Map<string, number>>(FIELDS.map((field) => [field, new Map()]));
-  private readonly originIds = new Map<string, number>();
+  private readonly split = emptySplit();
+  private readonly time: EventTime = { ms: 0, ns: 0, format: -1 };
+  private readonly fieldIds = new Map<Field, Map<string, number>>();
+  /** Origin ids by site, container, service, source and file id, nested. */
+  private readonly originIds = new Map<number, Map<number, Map<number, Map<number, Map<number, number>>>>>();
+  private lastOrigin = { site: -1, container: -1, service: -1, source: -1, file: -1, id: 0 };
   private readonly restIds = new Map<string, bigint>();
+  private readonly newRests: [bigint, string][] = [];
+  private lastRest: { value: Json; ref: bigint | string } | undefined;
+  private readonly lastValues = new Map<Field, { value: string; id: number }>();
   private readonly counts = {
     o: new Map<number, number>(),
     l: new Map<number, number>(),
     t: new Map<number, number>(),
   };
+  private readonly slotCounts = new Map<number, number>();
   private readonly statements: {
     insertMany: StatementSync;
-    insertFts: StatementSync;
     insertRest: StatementSync;
     upsertValue: StatementSync;
     selectValue: StatementSync;
@@ -86,30 +122,26 @@ export class SqliteBundleWriter implements BundleWriter {
 
   private constructor(
     db: DatabaseSync,
-    dbKey: string,
+    tenantPath: string,
     tenant: string,
     bundle: string,
     gen: number,
     options: WriterOptions,
   ) {
     this.db = db;
-    this.dbKey = dbKey;
+    this.tenantPath = tenantPath;
     this.tenant = tenant;
     this.bundle = bundle;
     this.gen = gen;
-    this.batchRows = options.batchRows ?? 16384;
+    this.batchRows = Math.max(1, options.batchRows ?? 16384);
     this.maxSharedRests = options.maxSharedRests ?? 50_000;
-    this.onDone = options.onDone;
-    const events = eventsTable(gen);
-    const fts = ftsTable(gen);
+    this.segmentRows = options.segmentRows;
+    this.batch = new Batch(this.batchRows);
+    for (const field of ['site', 'container', 'service', 'source', 'file', 'level', 'stream'] as const) {
+      this.fieldIds.set(field, new Map());
+    }
     this.statements = {
-      insertMany: db.prepare(insertSql(events, ROWS_PER_INSERT)),
-      insertFts: db.prepare(
-        `INSERT INTO ${fts} (rowid, message, meta)
-         SELECT (${SQL_SLOT_OF_MS} << ${SEQ_BITS}) | id, message,
-                'xa xo' || origin || iif(level, ' xl' || level, '') || iif(stream, ' xt' || stream, '')
-           FROM ${events} WHERE id BETWEEN ? AND ? ORDER BY 1`,
-      ),
+      insertMany: db.prepare(insertSql(eventsTable(gen), ROWS_PER_INSERT)),
       insertRest: db.prepare(`INSERT INTO ${restsTable(gen)} (id, json) VALUES (?, ?)`),
       upsertValue: db.prepare('INSERT INTO field_values (field, value) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       selectValue: db.prepare('SELECT id FROM field_values WHERE field = ? AND value = ?'),
@@ -126,37 +158,53 @@ export class SqliteBundleWriter implements BundleWriter {
   /** Starts a generation for the bundle on `db` (a connection this writer then owns and closes). */
   static start(
     db: DatabaseSync,
-    dbKey: string,
+    tenantPath: string,
     tenant: string,
     bundle: string,
     options: WriterOptions = {},
   ): SqliteBundleWriter {
-    const gen = beginGeneration(db, dbKey, bundle);
-    return new SqliteBundleWriter(db, dbKey, tenant, bundle, gen, options);
+    const gen = beginGeneration(db, tenantPath, bundle);
+    return new SqliteBundleWriter(db, tenantPath, tenant, bundle, gen, options);
   }
 
   add(events: readonly IndexedEvent[]): void {
     this.checkOpen();
+    const batch = this.batch;
+    const split = this.split;
+    const time = this.time;
     for (const event of events) {
-      const split = splitEvent(event, this.tenant, this.bundle);
-      const time = parseTimestamp(split.timestamp);
-      if (!time) {
+      splitEvent(event, this.tenant, this.bundle, split);
+      if (!parseTimestampInto(split.timestamp, time)) {
         throw new TypeError(
           `"@timestamp" ${JSON.stringify(split.timestamp)} of ${split.file}:${split.line} is not an RFC 3339 time`,
         );
       }
+      const row = batch.length;
+      const fileId = this.valueId('file', split.file);
+      const origin = this.originId(
+        this.valueId('site', split.site),
+        split.container === undefined ? ABSENT : this.valueId('container', split.container),
+        split.service === undefined ? ABSENT : this.valueId('service', split.service),
+        this.valueId('source', split.source),
+        fileId,
+      );
+      batch.ms[row] = time.ms;
+      batch.ns[row] = time.ns;
+      batch.origin[row] = origin;
+      batch.file[row] = fileId;
+      batch.line[row] = split.line;
+      batch.level[row] = split.level === undefined ? ABSENT : this.valueId('level', split.level);
+      batch.stream[row] = split.stream === undefined ? ABSENT : this.valueId('stream', split.stream);
+      batch.mirror[row] = split.mirror;
+      const format = time.format ?? -1;
+      batch.format[row] = format;
+      batch.ts.push(format < 0 ? split.timestamp : null);
+      batch.message.push(split.message);
+      batch.rest.push(split.rest === undefined ? null : this.restRef(split.rest));
+      batch.length = row + 1;
       if (time.ms < this.minMs) this.minMs = time.ms;
       if (time.ms > this.maxMs) this.maxMs = time.ms;
-      this.pending.push({
-        ms: time.ms,
-        ns: time.ns,
-        ts: split.timestamp,
-        message: split.message,
-        values: [split.site, split.container, split.service, split.source, split.file, split.level, split.stream],
-        line: split.line,
-        rest: split.rest,
-      });
-      if (this.pending.length >= this.batchRows) this.flush();
+      if (batch.length >= this.batchRows) this.flush(false);
     }
   }
 
@@ -164,13 +212,17 @@ export class SqliteBundleWriter implements BundleWriter {
     this.checkOpen();
     this.state = 'committing';
     try {
-      this.flush();
-      await this.mergeSegments();
-      this.transaction(() => {
+      this.flush(true);
+      const heartbeat = () => this.statements.heartbeat.run(Date.now(), this.gen);
+      if (this.build) await this.build.finish(this.db, heartbeat);
+      else await this.mergeInPlace();
+      this.transaction('BEGIN IMMEDIATE', () => {
         const insertCount = this.db.prepare('INSERT INTO generation_counts (gen, kind, id, count) VALUES (?, ?, ?, ?)');
         for (const [kind, counts] of Object.entries(this.counts)) {
           for (const [id, count] of counts) insertCount.run(this.gen, kind, id, count);
         }
+        const insertSlot = this.db.prepare('INSERT INTO generation_slots (gen, slot, count) VALUES (?, ?, ?)');
+        for (const [slot, count] of this.slotCounts) insertSlot.run(this.gen, slot, count);
         const events = this.nextSeq - 1;
         this.db
           .prepare('UPDATE generations SET events = ?, min_ms = ?, max_ms = ? WHERE gen = ?')
@@ -179,15 +231,34 @@ export class SqliteBundleWriter implements BundleWriter {
       });
     } catch (error) {
       // Nothing was published: drop what was written (or leave it to the next clean-up if even that fails).
-      try {
-        dropGeneration(this.db, this.gen);
-      } catch {
-        // The next writer or index open drops it.
-      }
-      this.finish();
+      await this.discard();
       throw error;
     }
+    try {
+      // The generation this one replaced; readers still inside an older snapshot keep reading it (WAL).
+      dropRetired(this.db, this.bundle);
+    } catch {
+      // The next writer or index open drops it.
+    }
     this.finish();
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'done') return;
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    this.state = 'done';
+    this.batch.clear();
+    try {
+      await this.build?.cancel(this.db);
+      dropGeneration(this.db, this.gen);
+    } catch {
+      // The next writer or index open drops what is left.
+    } finally {
+      this.finish();
+    }
   }
 
   private checkOpen(): void {
@@ -197,82 +268,100 @@ export class SqliteBundleWriter implements BundleWriter {
     if (this.state !== 'open') throw new Error(`the index writer of bundle "${this.bundle}" is already ${this.state}`);
   }
 
-  async abort(): Promise<void> {
-    if (this.state === 'done') return;
-    this.state = 'done';
-    this.pending = [];
-    try {
-      dropGeneration(this.db, this.gen);
-    } finally {
-      this.finish();
+  /**
+   * Writes the pending rows, in one transaction, and has them indexed: by
+   * the builder thread, or (when the whole bundle is this one last batch)
+   * in place, in the same transaction.
+   */
+  private flush(last: boolean): void {
+    const batch = this.batch;
+    if (batch.length === 0 && this.newRests.length === 0) return;
+    if (this.nextSeq + batch.length - 1 > MAX_SEQ) {
+      this.failure = new RangeError(`bundle "${this.bundle}" has more events than one index write holds (${MAX_SEQ})`);
+      throw this.failure;
     }
-  }
-
-  /** Writes the pending rows and indexes them, in one transaction. */
-  private flush(): void {
-    const rows = this.pending;
-    if (rows.length === 0) return;
-    if (this.nextSeq + rows.length - 1 > MAX_SEQ) {
-      throw new RangeError(`bundle "${this.bundle}" has more events than one index write holds (${MAX_SEQ})`);
-    }
-    this.pending = [];
+    const first = this.nextSeq;
+    const inPlace = last && !this.build;
     try {
-      this.writeBatch(rows);
+      this.build?.attach(this.db);
+      // Deferred, and writing the tenant file first: BEGIN IMMEDIATE would also lock the attached
+      // scratch file, which the builder thread is writing.
+      this.transaction('BEGIN', () => {
+        this.statements.heartbeat.run(Date.now(), this.gen);
+        for (const [id, json] of this.newRests) this.statements.insertRest.run(id, json);
+        this.writeRows();
+        if (inPlace && batch.length > 0) {
+          this.db
+            .prepare(indexEventsSql(`main.${eventsTable(this.gen)}`, `main.${ftsTable(this.gen)}`))
+            .run(first, first + batch.length - 1);
+        }
+        this.build?.copySegments(this.db);
+      });
     } catch (error) {
       this.failure = error;
       throw error;
     }
+    this.newRests.length = 0;
+    this.nextSeq = first + batch.length;
+    if (!inPlace && batch.length > 0) {
+      try {
+        this.build ??= new FtsBuild(this.tenantPath, this.gen, this.segmentRows);
+        this.build.rows(first, first + batch.length - 1);
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+    }
+    batch.clear();
   }
 
-  private writeBatch(rows: readonly PendingRow[]): void {
-    this.transaction(() => {
-      const first = this.nextSeq;
-      const params: (number | bigint | string | null)[] = [];
-      for (const row of rows) {
-        const ids = row.values.map((value, i) => (value === undefined ? 0 : this.valueId(FIELDS[i] as Field, value)));
-        const origin = this.originId(ids);
-        const level = ids[5] as number;
-        const stream = ids[6] as number;
-        this.count('o', origin);
-        this.count('l', level);
-        this.count('t', stream);
-        params.push(
-          this.nextSeq++,
-          row.ms,
-          row.ns,
-          row.ts,
-          row.message,
-          origin,
-          ids[4] as number,
-          row.line,
-          level,
-          stream,
-          row.rest === undefined ? null : this.restRef(row.rest),
-        );
-        if (params.length === ROWS_PER_INSERT * COLUMNS) {
-          this.statements.insertMany.run(...params);
-          params.length = 0;
-        }
+  private writeRows(): void {
+    const batch = this.batch;
+    const params: (number | bigint | string | null)[] = [];
+    let seq = this.nextSeq;
+    for (let row = 0; row < batch.length; row++) {
+      const origin = batch.origin[row] as number;
+      const level = batch.level[row] as number;
+      const stream = batch.stream[row] as number;
+      this.count('o', origin);
+      this.count('l', level);
+      this.count('t', stream);
+      const slot = slotOf(batch.ms[row] as number);
+      this.slotCounts.set(slot, (this.slotCounts.get(slot) ?? 0) + 1);
+      params.push(
+        seq++,
+        batch.ms[row] as number,
+        batch.ns[row] as number,
+        batch.ts[row] as string | null,
+        batch.format[row] as number,
+        batch.message[row] as string,
+        origin,
+        batch.file[row] as number,
+        batch.line[row] as number,
+        level,
+        stream,
+        batch.mirror[row] as number,
+        batch.rest[row] as bigint | string | null,
+      );
+      if (params.length === ROWS_PER_INSERT * COLUMNS) {
+        this.statements.insertMany.run(...params);
+        params.length = 0;
       }
-      if (params.length > 0) {
-        this.db.prepare(insertSql(eventsTable(this.gen), params.length / COLUMNS)).run(...params);
-      }
-      this.statements.insertFts.run(first, this.nextSeq - 1);
-      this.statements.heartbeat.run(Date.now(), this.gen);
-    });
+    }
+    if (params.length > 0) this.db.prepare(insertSql(eventsTable(this.gen), params.length / COLUMNS)).run(...params);
   }
 
-  /** Merges the FTS5 segments into one, a few pages per transaction, yielding between steps. */
-  private async mergeSegments(): Promise<void> {
+  /** Merges the FTS5 segments of an index built in place, a few pages per transaction. */
+  private async mergeInPlace(): Promise<void> {
     const fts = ftsTable(this.gen);
     const merge = this.db.prepare(`INSERT INTO ${fts} (${fts}, rank) VALUES ('merge', ?)`);
     const changes = this.db.prepare('SELECT total_changes() AS n');
     for (;;) {
-      const done = this.transaction(() => {
+      const done = this.transaction('BEGIN IMMEDIATE', () => {
         const before = (changes.get() as { n: number }).n;
         merge.run(-MERGE_PAGES);
         this.statements.heartbeat.run(Date.now(), this.gen);
-        // The heartbeat is one change; a merge that did nothing adds at most one more.
+        // The heartbeat is one change and a merge that did nothing adds one more.
         return (changes.get() as { n: number }).n - before < 3;
       });
       if (done) return;
@@ -281,6 +370,8 @@ export class SqliteBundleWriter implements BundleWriter {
   }
 
   private valueId(field: Field, value: string): number {
+    const last = this.lastValues.get(field);
+    if (last?.value === value) return last.id;
     const known = this.fieldIds.get(field) as Map<string, number>;
     let id = known.get(value);
     if (id === undefined) {
@@ -288,35 +379,57 @@ export class SqliteBundleWriter implements BundleWriter {
       id = (this.statements.selectValue.get(field, value) as { id: number }).id;
       known.set(value, id);
     }
+    this.lastValues.set(field, { value, id });
     return id;
   }
 
-  private originId(ids: readonly number[]): number {
-    const key = `${ids[0]},${ids[1]},${ids[2]},${ids[3]},${ids[4]}`;
-    let id = this.originIds.get(key);
-    if (id === undefined) {
-      const five = ids.slice(0, 5);
-      this.statements.upsertOrigin.run(...five);
-      id = (this.statements.selectOrigin.get(...five) as { id: number }).id;
-      this.originIds.set(key, id);
+  private originId(site: number, container: number, service: number, source: number, file: number): number {
+    const last = this.lastOrigin;
+    if (
+      last.file === file &&
+      last.site === site &&
+      last.container === container &&
+      last.service === service &&
+      last.source === source
+    ) {
+      return last.id;
     }
+    const bySite = this.originIds;
+    const byContainer = bySite.get(site) ?? bySite.set(site, new Map()).get(site);
+    const byService = byContainer?.get(container) ?? byContainer?.set(container, new Map()).get(container);
+    const bySource = byService?.get(service) ?? byService?.set(service, new Map()).get(service);
+    const byFile = bySource?.get(source) ?? bySource?.set(source, new Map()).get(source);
+    let id = byFile?.get(file);
+    if (id === undefined) {
+      this.statements.upsertOrigin.run(site, container, service, source, file);
+      id = (this.statements.selectOrigin.get(site, container, service, source, file) as { id: number }).id;
+      byFile?.set(file, id);
+    }
+    this.lastOrigin = { site, container, service, source, file, id };
     return id;
   }
 
   /**
-   * The shared id of a JSON remainder (a BigInt: node:sqlite binds numbers
-   * as REAL, and the column keeps what it gets), or the JSON itself once too
-   * many distinct ones were seen.
+   * The shared id of a remainder (a BigInt: node:sqlite binds numbers as
+   * REAL, and an ANY column keeps what it gets), or its JSON once too many
+   * distinct ones were seen. Consecutive events of a file mostly have the
+   * same remainder, which is then recognized without serializing it.
    */
-  private restRef(json: string): bigint | string {
-    let id = this.restIds.get(json);
-    if (id === undefined) {
-      if (this.restIds.size >= this.maxSharedRests) return json;
-      id = BigInt(this.restIds.size + 1);
-      this.statements.insertRest.run(id, json);
-      this.restIds.set(json, id);
+  private restRef(value: Json): bigint | string {
+    if (this.lastRest && sameJson(value, this.lastRest.value)) return this.lastRest.ref;
+    const json = JSON.stringify(value);
+    let ref: bigint | string | undefined = this.restIds.get(json);
+    if (ref === undefined) {
+      if (this.restIds.size >= this.maxSharedRests) {
+        ref = json;
+      } else {
+        ref = BigInt(this.restIds.size + 1);
+        this.restIds.set(json, ref);
+        this.newRests.push([ref, json]);
+      }
     }
-    return id;
+    this.lastRest = { value, ref };
+    return ref;
   }
 
   private count(kind: 'o' | 'l' | 't', id: number): void {
@@ -324,8 +437,8 @@ export class SqliteBundleWriter implements BundleWriter {
     counts.set(id, (counts.get(id) ?? 0) + 1);
   }
 
-  private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+  private transaction<T>(begin: 'BEGIN' | 'BEGIN IMMEDIATE', work: () => T): T {
+    this.db.exec(begin);
     try {
       const result = work();
       this.db.exec('COMMIT');
@@ -338,17 +451,16 @@ export class SqliteBundleWriter implements BundleWriter {
 
   private finish(): void {
     this.state = 'done';
-    endGeneration(this.dbKey, this.gen);
+    endGeneration(this.tenantPath, this.gen);
     try {
       this.db.close();
     } catch {
       // Already closed.
     }
-    this.onDone?.(this.gen);
   }
 }
 
 function insertSql(table: string, rows: number): string {
   const one = `(${Array.from({ length: COLUMNS }, () => '?').join(', ')})`;
-  return `INSERT INTO ${table} (id, ms, ns, ts, message, origin, file, line, level, stream, rest) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`;
+  return `INSERT INTO ${table} (id, ms, ns, ts, tsf, message, origin, file, line, level, stream, mirror, rest) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`;
 }

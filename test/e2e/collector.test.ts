@@ -156,6 +156,33 @@ describe('shiplog-collector serve', () => {
     expect((await api(collector, otherRead, `/api/v1/bundles/${id}/download`)).status).toBe(404);
   });
 
+  it('keeps tenants apart on context, histogram, facets and the audit log too', async () => {
+    const search = await api(collector, read, `/api/v1/search?q=${encodeURIComponent('"connection refused"')}`);
+    const hit = (search.body.hits as { id: string }[])[0] as { id: string };
+    const context = await api(collector, read, `/api/v1/events/${hit.id}/context?before=1&after=1`);
+    expect(context.status).toBe(200);
+    expect((context.body.hits as { message: string }[]).map((line) => line.message)).toEqual([
+      'starting api version 2.3.1',
+      'ERROR connection refused to ledger-db:5432',
+      'retrying in 5s',
+    ]);
+    expect((await api(collector, otherRead, `/api/v1/events/${hit.id}/context`)).status).toBe(404);
+    const theirs = await api(collector, otherRead, '/api/v1/search/histogram?q=refused');
+    expect((theirs.body.buckets as { count: number }[]).reduce((sum, bucket) => sum + bucket.count, 0)).toBe(0);
+    const ours = await api(collector, read, '/api/v1/search/histogram?q=refused');
+    expect((ours.body.buckets as { count: number }[]).reduce((sum, bucket) => sum + bucket.count, 0)).toBe(1);
+    const facets = await api(collector, otherRead, '/api/v1/search/facets?fields=container,site');
+    expect(facets.body).toEqual({ container: [], site: [] });
+    const ourFacets = await api(collector, read, '/api/v1/search/facets?fields=container');
+    expect(ourFacets.body.container).toEqual(expect.arrayContaining([{ value: 'api', count: 3 }]));
+    // Audit: a reader may not read it; another tenant's admin sees none of acme's entries.
+    expect((await api(collector, read, '/api/v1/audit')).status).toBe(403);
+    const globexAdmin = await collector.token('globex', 'admin');
+    const audit = await api(collector, globexAdmin, '/api/v1/audit');
+    expect(audit.status).toBe(200);
+    expect((audit.body.entries as { tenant: string }[]).every((entry) => entry.tenant === 'globex')).toBe(true);
+  });
+
   it('lets an upload token see what it uploaded, and nothing else', async () => {
     const list = await api(collector, upload, '/api/v1/search?q=api');
     expect(list.status).toBe(403);

@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   dump: () => import('./dump.bench.ts'),
   analyzers: () => import('./analyzers.bench.ts'),
   'collector-index': () => import('./collector-index.bench.ts'),
+  'collector-es': () => import('./collector-es.bench.ts'),
   'verify-hostile': () => import('./verify-hostile.bench.ts'),
 };
 

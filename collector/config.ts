@@ -38,7 +38,7 @@ export function loadCollectorConfig(file?: string, env: NodeJS.ProcessEnv = proc
     schema: CollectorConfigSchema,
     envPrefix: 'SHIPLOG_COLLECTOR_',
     file: path,
-    env,
+    env: withElasticsearchShorthand(env),
     errors: {
       invalid: (details) => new CodedError(collectorErrors.CONFIG_INVALID, details),
       unreadable: (details) => new CodedError(collectorErrors.CONFIG_UNREADABLE, details),
@@ -92,4 +92,20 @@ function isUnusableFile(error: unknown): boolean {
 /** A copy fit for printing: secrets read [REDACTED]. */
 export function printableCollectorConfig(config: CollectorConfig): unknown {
   return displayConfig(config, CollectorConfigSchema);
+}
+
+/**
+ * SHIPLOG_COLLECTOR_ELASTICSEARCH_URL is the documented one-variable switch to
+ * Elasticsearch: it stands for index.backend=elasticsearch and
+ * index.elasticsearch.url, unless those are set by their own variables, so
+ * the other index.elasticsearch.* variables can go beside it.
+ */
+function withElasticsearchShorthand(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const url = env.SHIPLOG_COLLECTOR_ELASTICSEARCH_URL?.trim();
+  if (!url) return env;
+  return {
+    ...env,
+    SHIPLOG_COLLECTOR_INDEX_BACKEND: env.SHIPLOG_COLLECTOR_INDEX_BACKEND || 'elasticsearch',
+    SHIPLOG_COLLECTOR_INDEX_ELASTICSEARCH_URL: env.SHIPLOG_COLLECTOR_INDEX_ELASTICSEARCH_URL || url,
+  };
 }

@@ -15,6 +15,10 @@ const commands: Record<string, CommandEntry> = {
   },
   tenant: { summary: 'create or list tenants (customers)', load: () => import('./commands/tenant.ts') },
   bundles: { summary: 'list, show or delete stored bundles', load: () => import('./commands/bundles.ts') },
+  reindex: {
+    summary: 'write stored bundles into the configured index again (e.g. after moving to Elasticsearch)',
+    load: () => import('./commands/reindex.ts'),
+  },
 };
 
 export const program: Program = {

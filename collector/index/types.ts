@@ -130,6 +130,8 @@ export interface ContextResult {
 /** A bundle's events, written all at once: nothing of it is visible until commit(). */
 export interface BundleWriter {
   add(events: readonly IndexedEvent[]): void;
+  /** Resolves when the writer can take more without buffering (a backend that sends in the background). */
+  ready?(): Promise<void>;
   /** Makes every added event visible at once. */
   commit(): Promise<void>;
   /** Drops everything added; the index is as before. */

@@ -21,10 +21,10 @@ import {
 import type { BlobStore } from '../blobs/store.ts';
 import type { CollectorPaths } from '../data-dir.ts';
 import { collectorErrors } from '../errors.ts';
-import type { Index } from '../index/types.ts';
+import type { Index, IndexedEvent } from '../index/types.ts';
 import { getBundle, setIndexed, setStatus, setVerified } from '../store/bundles.ts';
 import { pinIfFirst, setPending, siteKey } from '../store/site-keys.ts';
-import { bundleEvents } from './events.ts';
+import { type BundlePlace, bundleEvents } from './events.ts';
 import { readFacts } from './facts.ts';
 import { findSecret } from './rescan.ts';
 import { unpackBundle } from './unpack.ts';
@@ -135,19 +135,8 @@ export async function ingestBundle(ctx: IngestContext, id: string): Promise<void
     receivedAt: row.received_at,
     ...(ctx.knownIssues && { knownIssues: ctx.knownIssues }),
   });
-  const writer = await ctx.index.writer(tenant, id);
-  let lines = 0;
-  try {
-    for await (const batch of bundleEvents({ tenant, bundle: id, dir, manifest, timezone: facts.timezone })) {
-      writer.add(batch);
-      analysis.observe(batch);
-      lines += batch.length;
-    }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort().catch(() => {});
-    throw error;
-  }
+  const place = { tenant, bundle: id, dir, manifest, timezone: facts.timezone };
+  const lines = await writeEvents(ctx.index, place, (batch) => analysis.observe(batch));
   const found = await analysis.finish(dir, manifest, facts);
   const previous = previousFindings(ctx.control, tenant, manifest.host.name, manifest.created_at);
   const { findings, resolved } = compareFindings(previous?.findings, found);
@@ -170,4 +159,30 @@ async function reject(ctx: IngestContext, id: string, sha256: string, error: Cod
 export function recordFailure(control: DatabaseSync, id: string, error: unknown): void {
   const coded = new CodedError(collectorErrors.INGEST_FAILED, { detail: (error as Error)?.message ?? String(error) });
   setStatus(control, id, 'received', { code: coded.code, message: coded.message });
+}
+
+/**
+ * Writes one unpacked bundle's events into the index, replacing its earlier
+ * ones all at once on commit (ingest, reindex); `observe` sees each batch.
+ */
+export async function writeEvents(
+  index: Index,
+  place: BundlePlace,
+  observe?: (batch: readonly IndexedEvent[]) => void,
+): Promise<number> {
+  const writer = await index.writer(place.tenant, place.bundle);
+  let lines = 0;
+  try {
+    for await (const batch of bundleEvents(place)) {
+      writer.add(batch);
+      observe?.(batch);
+      lines += batch.length;
+      await writer.ready?.();
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+  return lines;
 }

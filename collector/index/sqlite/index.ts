@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { parseQuery } from '../query.ts';
+import { checkFilters, checkTenants } from '../requests.ts';
 import {
   type BundleWriter,
   type ContextRequest,
@@ -17,7 +18,6 @@ import {
   type HistogramResult,
   type Index,
   QueryError,
-  type SearchFilters,
   type SearchRequest,
   type SearchResult,
 } from '../types.ts';
@@ -26,7 +26,7 @@ import { contextOf } from './context.ts';
 import { facetsOf } from './facets.ts';
 import { cleanUpLeftovers, dropRetired, retireBundle } from './generations.ts';
 import { histogramOf } from './histogram.ts';
-import { isTenantName, openIndexFile, tenantDatabasePath } from './layout.ts';
+import { openIndexFile, tenantDatabasePath } from './layout.ts';
 import { isMigrated, migrate } from './schema.ts';
 import { searchFiles } from './search.ts';
 import { TenantFile } from './tenant-file.ts';
@@ -237,38 +237,8 @@ export class SqliteIndex implements Index {
   }
 }
 
-function checkTenants(tenants: readonly string[]): string[] {
-  if (!Array.isArray(tenants) || tenants.length === 0) throw new QueryError('at least one tenant must be searched', 0);
-  for (const tenant of tenants) {
-    if (!isTenantName(tenant)) throw new QueryError(`"${String(tenant)}" is not a tenant name`, 0);
-  }
-  return [...new Set(tenants)].sort();
-}
-
 function checkBundleName(bundle: string): void {
   if (typeof bundle !== 'string' || bundle.length === 0 || bundle.length > 256) {
     throw new TypeError('a bundle id must be a non-empty string of at most 256 characters');
   }
-}
-
-/** The filters, checked (lists of strings, from/to strings), with empty lists dropped. */
-function checkFilters(filters: SearchFilters | undefined): SearchFilters {
-  const out: Record<string, unknown> = {};
-  if (filters === undefined || filters === null) return out;
-  if (typeof filters !== 'object') throw new QueryError('filters must be an object', 0);
-  for (const [name, value] of Object.entries(filters)) {
-    if (value === undefined) continue;
-    if (name === 'from' || name === 'to') {
-      if (typeof value !== 'string') throw new QueryError(`filters.${name} must be an RFC 3339 time`, 0);
-      out[name] = value;
-    } else if ((filterFields as readonly string[]).includes(name) && name !== 'file') {
-      if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-        throw new QueryError(`filters.${name} must be a list of values`, 0);
-      }
-      if (value.length > 0) out[name] = [...value];
-    } else {
-      throw new QueryError(`"${name}" is not a filter`, 0);
-    }
-  }
-  return out as SearchFilters;
 }

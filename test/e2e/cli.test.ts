@@ -51,15 +51,18 @@ describe('shiplog-collector command line', () => {
   it('lists its commands with --help', async () => {
     const result = await shiplogCollector(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['serve', 'ingest', 'token'])
+    for (const command of ['serve', 'ingest', 'token', 'tenant', 'bundles', 'reindex'])
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
-  it('says plainly that a command is not built yet, and fails', async () => {
-    const result = await shiplogCollector(['serve']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('not built yet');
-    expect(result.stderr).toContain('[COLLECTOR_ERR_NOT_IMPLEMENTED]');
+  it('rejects an unknown command or a bad option of serve with advice and a stable code', async () => {
+    const unknown = await shiplogCollector(['serv']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('[COLLECTOR_ERR_USAGE]');
+    const port = await shiplogCollector(['serve', '--port', 'eighty']);
+    expect(port.code).not.toBe(0);
+    expect(port.stderr).toContain('[COLLECTOR_ERR_USAGE]');
+    expect(port.stderr).toContain('--port eighty is not a port number');
   });
 
   it('prints the version of the package', async () => {

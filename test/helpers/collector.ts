@@ -64,12 +64,14 @@ export async function startCollector(
       reject(new Error(`shiplog-collector serve exited with ${code} before listening:\n${stderr}`));
     });
   });
-  // The first admin token is printed on stdout right after the URL, when the data directory was new.
+  // The first admin token is printed on its own stdout line right after the URL, when the data directory
+  // was new; the portal's JSON request log shares stdout.
+  const firstToken = () => /^slc_\S+$/m.exec(stdout)?.[0];
   const deadline = Date.now() + 10_000;
-  while (!stdout.includes('\n') && Date.now() < deadline && options.dataDir === undefined) {
+  while (!firstToken() && Date.now() < deadline && options.dataDir === undefined) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  const adminToken = stdout.trim().split('\n').at(-1) ?? '';
+  const adminToken = firstToken() ?? '';
   return {
     url,
     dataDir,

@@ -24,6 +24,7 @@ import { createBundleView } from './bundle-view.ts';
 import { bySeverity, clip, type Finding } from './finding.ts';
 import { tokenize } from './templates/mask.ts';
 
+export { type SiteWithFinding, sitesWithFinding } from './across.ts';
 export type { AnalysisContext, AnalyzerFactory } from './analyzer.ts';
 export { compareFindings, type FindingChanges } from './changes.ts';
 export type { Evidence, Finding, FindingState, Severity, TrackedFinding } from './finding.ts';

@@ -311,4 +311,41 @@ describe('shiplog-collector serve', () => {
       expect.arrayContaining([expect.objectContaining({ action: 'delete', target: bundle?.id, tenant: 'initech' })]),
     );
   });
+
+  it('says which other customers show the same finding, and only to tokens that may read them', async () => {
+    const mine = await api(collector, read, '/api/v1/bundles?status=indexed');
+    let oom: { analyzer: string; key: string } | undefined;
+    for (const bundle of mine.body.bundles as { id: string }[]) {
+      const findings = await api(collector, read, `/api/v1/bundles/${bundle.id}/findings`);
+      oom ??= (findings.body.findings as { analyzer: string; key: string }[]).find((f) => f.analyzer === 'oom-killed');
+    }
+    expect(oom).toBeDefined();
+    // Another customer runs the same service, a version apart, and hits the same.
+    const theirs = await buildBundle(tempDir('shiplog-collector-globex-'), {
+      extra: {
+        ...extra,
+        'containers/api/inspect.json': Buffer.from(
+          JSON.stringify({ ...inspect, Config: { ...inspect.Config, Image: 'acme/api:2.4.0' } }),
+        ),
+      },
+    });
+    const globexUpload = await collector.token('globex', 'upload');
+    const sent = await post('globex', globexUpload, readFileSync(theirs.path));
+    expect((await waitForBundle(collector, otherRead, sent.body.id as string)).status).toBe('indexed');
+
+    const key = encodeURIComponent(oom?.key as string);
+    const ownOnly = await api(collector, read, `/api/v1/findings/elsewhere?key=${key}`);
+    expect((ownOnly.body.sites as { tenant: string }[]).map((site) => site.tenant)).toEqual(['acme']);
+    const staff = (
+      await shiplogCollector(['token', 'create', '--role', 'staff', '--tenants', 'acme,globex'], { env: collector.env })
+    ).stdout
+      .trim()
+      .split('\n')
+      .at(-1) as string;
+    const both = await api(collector, staff, `/api/v1/findings/elsewhere?key=${key}`);
+    const sites = both.body.sites as { tenant: string; site: string; images: string[] }[];
+    expect(sites.map((site) => site.tenant).sort()).toEqual(['acme', 'globex']);
+    expect(sites.find((site) => site.tenant === 'globex')?.images).toEqual(['acme/api:2.4.0']);
+    expect(sites.find((site) => site.tenant === 'acme')?.images).toEqual(['acme/api:2.3.1']);
+  });
 });

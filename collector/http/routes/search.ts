@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { CodedError } from '../../../core/coded-error.ts';
 import { type SearchQuery, SearchQuerySchema } from '../../../schemas/collector-api.ts';
 import { recordAudit } from '../../access/audit.ts';
+import { sitesWithFinding } from '../../analyze/index.ts';
 import { collectorErrors } from '../../errors.ts';
 import { type FilterField, filterFields, type IndexedEvent, type SearchFilters } from '../../index/types.ts';
 import type { CollectorService } from '../../service.ts';
@@ -72,6 +73,17 @@ export async function searchRoutes(app: FastifyInstance, { service }: { service:
       fields: fields as FilterField[],
       size: query.size,
     });
+  });
+
+  // Across customers: the sites (of the tenants this token may read) whose bundles show the same finding.
+  app.get('/findings/elsewhere', async (request) => {
+    const principal = principalOf(request);
+    const { key } = request.query as { key?: string };
+    if (typeof key !== 'string' || key === '' || key.length > 4096) {
+      throw new CodedError(collectorErrors.REQUEST_INVALID, { detail: 'give the finding key as ?key=' });
+    }
+    const tenants = readableTenants(principal, undefined);
+    return { key, sites: sitesWithFinding(service.control, tenants, key) };
   });
 
   app.get('/events/:id/context', async (request) => {

@@ -11,8 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateSigningKey, type SigningKey } from '../../../agent/bundle/seal/signing-key.ts';
+import { matchPatternList, parseAllowedSigners } from '../../../bundle/allowed-signers.ts';
 import { isBundleProblem } from '../../../bundle/problems.ts';
-import { loadTrustedSigners, matchPatternList, parseAllowedSigners } from '../../../bundle/trust.ts';
+import { loadTrustedSigners } from '../../../bundle/trust.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
 /** The time both sides check at: midsummer, when Europe/Berlin is on daylight saving time (UTC+2). */

@@ -1,7 +1,10 @@
 // The pure choices of the Elasticsearch backend: which backend opens, what a
 // cluster's modules decide, names, the control document and the cursor.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNodesInfo } from '../../../../../agent/sinks/elasticsearch/capabilities.ts';
+import { loadCollectorConfig } from '../../../../../collector/config.ts';
 import { featuresOf } from '../../../../../collector/index/elasticsearch/cluster.ts';
 import { controlSource, parseControl, visibleGens } from '../../../../../collector/index/elasticsearch/control.ts';
 import { decodeCursor, encodeCursor, fingerprint } from '../../../../../collector/index/elasticsearch/cursor.ts';
@@ -17,49 +20,55 @@ import { timeRange } from '../../../../../collector/index/elasticsearch/requests
 import { chooseIndex } from '../../../../../collector/index/open.ts';
 import { QueryError } from '../../../../../collector/index/types.ts';
 import type { CollectorConfig } from '../../../../../schemas/collector-config.ts';
+import { tempDir } from '../../../../helpers/temp.ts';
 
-const base = { index: { backend: 'sqlite' } } as unknown as CollectorConfig;
+/** The configuration as the collector loads it: a YAML file (or none) and the environment. */
+function configFrom(env: NodeJS.ProcessEnv, yaml?: string): CollectorConfig {
+  const file = yaml === undefined ? undefined : join(tempDir('shiplog-choices-'), 'collector.yml');
+  if (file && yaml !== undefined) writeFileSync(file, yaml);
+  return loadCollectorConfig(file, env).config;
+}
 
 describe('chooseIndex', () => {
   it('opens SQLite unless the configuration or SHIPLOG_COLLECTOR_ELASTICSEARCH_URL names Elasticsearch', () => {
-    expect(chooseIndex(base, {})).toEqual({ backend: 'sqlite' });
-    expect(chooseIndex(base, { SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: '' })).toEqual({ backend: 'sqlite' });
+    expect(chooseIndex(configFrom({}))).toEqual({ backend: 'sqlite' });
+    expect(chooseIndex(configFrom({ SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: '' }))).toEqual({ backend: 'sqlite' });
   });
 
   it('lets the variable set the URL (comma-separated nodes) and switch the backend', () => {
-    expect(chooseIndex(base, { SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'http://es:9200' })).toEqual({
+    expect(chooseIndex(configFrom({ SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'http://es:9200' }))).toEqual({
       backend: 'elasticsearch',
       settings: { url: 'http://es:9200', index_prefix: 'shiplog-bundles' },
     });
-    expect(chooseIndex(base, { SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'https://a:9200, https://b:9200' })).toMatchObject({
-      settings: { url: ['https://a:9200', 'https://b:9200'] },
-    });
+    expect(
+      chooseIndex(configFrom({ SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'https://a:9200, https://b:9200' })),
+    ).toMatchObject({ settings: { url: ['https://a:9200', 'https://b:9200'] } });
   });
 
   it('keeps the other elasticsearch settings of the configuration, the variable winning for the URL', () => {
-    const config = {
-      index: {
-        backend: 'elasticsearch',
-        elasticsearch: {
-          url: 'http://from-file:9200',
-          username: 'collector',
-          password: 's3cret',
-          index_prefix: 'vendor',
-        },
-      },
-    } as unknown as CollectorConfig;
-    expect(chooseIndex(config, {})).toEqual({
+    const yaml = [
+      'index:',
+      '  backend: elasticsearch',
+      '  elasticsearch:',
+      '    url: http://from-file:9200',
+      '    username: collector',
+      '    password: s3cret',
+      '    index_prefix: vendor',
+      '',
+    ].join('\n');
+    expect(chooseIndex(configFrom({}, yaml))).toEqual({
       backend: 'elasticsearch',
       settings: { url: 'http://from-file:9200', username: 'collector', password: 's3cret', index_prefix: 'vendor' },
     });
-    expect(chooseIndex(config, { SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'http://env:9200' })).toMatchObject({
+    expect(chooseIndex(configFrom({ SHIPLOG_COLLECTOR_ELASTICSEARCH_URL: 'http://env:9200' }, yaml))).toMatchObject({
       settings: { url: 'http://env:9200', username: 'collector', index_prefix: 'vendor' },
     });
   });
 
   it('refuses backend elasticsearch without a URL, saying what to set', () => {
-    const config = { index: { backend: 'elasticsearch' } } as unknown as CollectorConfig;
-    expect(() => chooseIndex(config, {})).toThrow(/SHIPLOG_COLLECTOR_ELASTICSEARCH_URL/);
+    expect(() => chooseIndex(configFrom({ SHIPLOG_COLLECTOR_INDEX_BACKEND: 'elasticsearch' }))).toThrow(
+      /SHIPLOG_COLLECTOR_ELASTICSEARCH_URL/,
+    );
   });
 });
 

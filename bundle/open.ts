@@ -5,7 +5,7 @@
 // descriptor, so what was checked is what is read. Work before trust is
 // bounded here too: an age header with more recipient stanzas than any real
 // bundle has is refused before a single key exchange, and the compressed
-// bytes read are counted for the reader's compression-ratio bound.
+// bytes the decompressor took are reported for the reader's ratio bound.
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable, type Transform } from 'node:stream';
@@ -29,8 +29,6 @@ export interface OpenedBundle {
   readonly compression: 'gzip' | 'zstd';
   /** The tar bytes; iteration throws BundleProblem (truncated, tampered, decrypt, unreadable, limit). */
   readonly tar: AsyncIterable<Buffer>;
-  /** Bytes of the bundle file read so far. */
-  readonly fileBytesRead: () => number;
   /** For zstd: the frame count, whose `maxFrames` the reader sets. */
   readonly frames: FrameCount | undefined;
   /** Compressed bytes the decompressor has taken so far (for the ratio bound). */
@@ -72,10 +70,6 @@ async function openStream(
   closeFile: () => Promise<void>,
 ): Promise<OpenedBundle> {
   let encrypted = false;
-  let read = 0;
-  file.on('data', (chunk: Buffer) => {
-    read += chunk.length;
-  });
   let plain: Readable = file;
   if (startsWith(head, ageMagic) || startsWith(head, ageArmor)) {
     if (startsWith(head, ageArmor)) {
@@ -115,7 +109,6 @@ async function openStream(
     encrypted,
     compression,
     tar: classify(decompressor, encrypted),
-    fileBytesRead: () => read,
     compressedBytesRead: () => (decompressor as Transform & { bytesWritten: number }).bytesWritten,
     frames,
     async close() {

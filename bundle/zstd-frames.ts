@@ -46,7 +46,7 @@ interface Piece {
 }
 
 /** The frame parser: remembers where it is across chunks. */
-export class ZstdFrameCutter {
+class ZstdFrameCutter {
   /** Header bytes gathered so far (a header may straddle chunks). */
   #head: number[] = [];
   /** What the bytes being gathered are. */

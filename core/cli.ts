@@ -62,7 +62,13 @@ export async function runProgram(program: Program, argv: string[], io: CliIO): P
     if (!entry) throw program.usageError(`unknown command "${commandName}"`);
     const command = await entry.load();
     return await command.run(rest, io);
-  } catch (error) {
+  } catch (thrown) {
+    // node:util parseArgs refuses an unknown or malformed option: that is the user's usage, not a crash.
+    const code = (thrown as { code?: unknown }).code;
+    const error =
+      typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')
+        ? program.usageError((thrown as Error).message.replace(/\.$/, ''))
+        : thrown;
     io.stderr.write(describeError(program.name, error, debug));
     return isCodedError(error) && error.code.endsWith('_USAGE') ? 2 : 1;
   }

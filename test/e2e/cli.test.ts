@@ -41,6 +41,17 @@ describe('shiplog command line', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('regression: an unknown option was an "unexpected error" (exit 1); it is a usage error (exit 2) on both programs', async () => {
+    const agent = await shiplog(['verify', 'x.tar.gz', '--sigger', 'k']);
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toContain('[SHIPLOG_ERR_USAGE]');
+    expect(agent.stderr).toContain("Unknown option '--sigger'");
+    const collector = await shiplogCollector(['ingest', 'x.tar.gz', '--tennant', 'acme']);
+    expect(collector.code).toBe(2);
+    expect(collector.stderr).toContain('[COLLECTOR_ERR_USAGE]');
+    expect(collector.stderr).not.toContain('unexpected error');
+  });
+
   it('shows the stack trace only with --debug', async () => {
     const result = await shiplog(['dumpp', '--debug']);
     expect(result.stderr).toMatch(/\n\s+at /);

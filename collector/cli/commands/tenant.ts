@@ -11,6 +11,7 @@ import { quoted } from '../../access/tenant-name.ts';
 import { createTenant, listTenants, maxRetentionDays, setTenantRetention, type Tenant } from '../../access/tenants.ts';
 import { type CollectorSetup, loadCollectorConfig, openCollectorControl } from '../../config.ts';
 import { collectorErrors } from '../../errors.ts';
+import { table } from '../table.ts';
 
 const usage = `Usage: shiplog-collector tenant <create|list> [options]
 
@@ -102,17 +103,6 @@ function list(db: DatabaseSync, setup: CollectorSetup, json: boolean, io: CliIO)
   return 0;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n`;
-}
-
 /** `--retention`: whole days ("90d", "12w"), or "default" for the collector's setting. */
 function retentionDays(text: string): number | null {
   if (text === 'default') return null;
@@ -130,21 +120,17 @@ function retentionDays(text: string): number | null {
 }
 
 function parseCommandArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        retention: { type: 'string' },
-        json: { type: 'boolean' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw usageError((error as Error).message.replace(/\.$/, ''));
-  }
+  return parseArgs({
+    args,
+    options: {
+      retention: { type: 'string' },
+      json: { type: 'boolean' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 function usageError(detail: string): CodedError {

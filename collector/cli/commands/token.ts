@@ -12,6 +12,7 @@ import { requireTenant } from '../../access/tenants.ts';
 import { createToken, describeGrant, listTokens, revokeToken, type TokenInfo } from '../../access/tokens.ts';
 import { loadCollectorConfig, openCollectorControl } from '../../config.ts';
 import { collectorErrors } from '../../errors.ts';
+import { table } from '../table.ts';
 
 const usage = `Usage: shiplog-collector token <create|list|revoke> [options]
 
@@ -199,37 +200,22 @@ function minutes(iso: string | null): string | undefined {
   return iso === null ? undefined : `${iso.slice(0, 16).replace('T', ' ')}Z`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n`;
-}
-
 function parseCommandArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        tenant: { type: 'string' },
-        tenants: { type: 'string' },
-        role: { type: 'string' },
-        expires: { type: 'string' },
-        label: { type: 'string' },
-        json: { type: 'boolean' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw usageError((error as Error).message.replace(/\.$/, ''));
-  }
+  return parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      tenants: { type: 'string' },
+      role: { type: 'string' },
+      expires: { type: 'string' },
+      label: { type: 'string' },
+      json: { type: 'boolean' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 function usageError(detail: string): CodedError {

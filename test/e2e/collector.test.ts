@@ -348,4 +348,28 @@ describe('shiplog-collector serve', () => {
     expect(sites.find((site) => site.tenant === 'globex')?.images).toEqual(['acme/api:2.4.0']);
     expect(sites.find((site) => site.tenant === 'acme')?.images).toEqual(['acme/api:2.3.1']);
   });
+
+  it('prints no terminal control an uploader sent (the file name) in bundles list and show', async () => {
+    const name = encodeURIComponent('\u001b[2Jbundle\r\nOK.tar.gz');
+    const named = await buildBundle(tempDir('shiplog-collector-named-'), {
+      dataDir: siteDataDir,
+      extra: { 'containers/api/container.log': Buffer.from('2024-03-14T12:00:00Z stdout NAMED-UPLOAD\n') },
+    });
+    const sent = await post('named', upload, readFileSync(named.path), `?name=${name}`);
+    expect(sent.body.created).toBe(true);
+    const id = sent.body.id as string;
+    await waitForBundle(collector, read, id);
+    for (const args of [
+      ['bundles', 'show', id],
+      ['bundles', 'show', id, '--json'],
+      ['bundles', 'list'],
+    ]) {
+      const result = await shiplogCollector(args, { env: collector.env });
+      expect(result.code, args.join(' ')).toBe(0);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+      expect(result.stdout, args.join(' ')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    }
+    const shown = await shiplogCollector(['bundles', 'show', id], { env: collector.env });
+    expect(shown.stdout).toContain('original_name: \\x1b[2Jbundle\\x0d\\x0aOK.tar.gz');
+  });
 });

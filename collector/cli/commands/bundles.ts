@@ -1,8 +1,10 @@
 // `shiplog-collector bundles list|show|delete`: the bundles the collector
 // holds, from its own machine, while `serve` runs on the same data directory.
-// Deleting removes the bundle's index entries, unpacked files and (when no
+// Values a bundle or an uploader controls (site, file name) are escaped
+// before they reach the terminal. Deleting removes the bundle's index entries, unpacked files and (when no
 // other bundle shares it) its blob, and is audited.
 import { parseArgs } from 'node:util';
+import { printable, terminalSafeJson } from '../../../bundle/printable.ts';
 import type { CliIO } from '../../../core/cli.ts';
 import { CodedError } from '../../../core/coded-error.ts';
 import { recordAudit } from '../../access/audit.ts';
@@ -62,12 +64,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         ...(values.site !== undefined && { site: values.site }),
         ...(values.status !== undefined && { status: values.status as BundleStatus }),
       });
-      if (values.json) io.stdout.write(`${JSON.stringify(rows.map(bundleAnswer), null, 2)}\n`);
+      if (values.json) io.stdout.write(`${terminalSafeJson(rows.map(bundleAnswer), 2)}\n`);
       else {
         for (const row of rows) {
           const detail = row.status === 'indexed' ? `${row.lines ?? 0} lines` : (row.error_code ?? '');
           io.stdout.write(
-            `${row.id}  ${row.tenant}  ${row.site ?? '-'}  ${row.received_at}  ${row.status}  ${detail}\n`,
+            `${row.id}  ${row.tenant}  ${printable(row.site ?? '-')}  ${row.received_at}  ${row.status}  ${detail}\n`,
           );
         }
       }
@@ -78,15 +80,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       throw new CodedError(collectorErrors.NOT_FOUND, { what: `bundle ${operands[0]}` });
     if (sub === 'show') {
       const answer = { ...bundleAnswer(row), ...(row.receipt && { receipt: JSON.parse(row.receipt) }) };
-      if (values.json) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+      if (values.json) io.stdout.write(`${terminalSafeJson(answer, 2)}\n`);
       else
         for (const [key, value] of Object.entries(answer))
-          io.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : value}\n`);
+          io.stdout.write(
+            `${key}: ${typeof value === 'object' ? terminalSafeJson(value) : printable(String(value), 4096)}\n`,
+          );
       return 0;
     }
     await deleteBundle(service, row);
     recordAudit(service.control, { actor: cliActor(), tenant: row.tenant, action: 'delete', target: row.id });
-    io.stdout.write(`deleted ${row.id} (${row.tenant}, ${row.site ?? 'unverified'})\n`);
+    io.stdout.write(`deleted ${row.id} (${row.tenant}, ${printable(row.site ?? 'unverified')})\n`);
     return 0;
   } finally {
     await service.close();

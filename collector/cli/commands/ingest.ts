@@ -5,6 +5,7 @@
 // exits 0 only when every one was indexed.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { printable, terminalSafe, terminalSafeJson } from '../../../bundle/printable.ts';
 import type { CliIO } from '../../../core/cli.ts';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { cliActor } from '../../access/principal.ts';
@@ -80,13 +81,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       if (!row) continue;
       const answer = bundleAnswer(row);
       if (row.status !== 'indexed') failed++;
-      if (values.json) io.stdout.write(`${JSON.stringify(answer)}\n`);
+      if (values.json) io.stdout.write(`${terminalSafeJson(answer)}\n`);
       else {
         const outcome =
           row.status === 'indexed'
-            ? `indexed, ${row.lines ?? 0} lines from ${row.site}`
-            : `${row.status}: ${row.error_message ?? ''} [${row.error_code ?? ''}]`;
-        io.stdout.write(`${row.original_name ?? id} -> ${id}: ${outcome}\n`);
+            ? `indexed, ${row.lines ?? 0} lines from ${printable(row.site ?? '')}`
+            : `${row.status}: ${terminalSafe(row.error_message ?? '', 2000)} [${row.error_code ?? ''}]`;
+        io.stdout.write(`${printable(row.original_name ?? id)} -> ${id}: ${outcome}\n`);
       }
     }
   } finally {

@@ -287,6 +287,20 @@ export const collectorErrors = {
     permanent: true,
     status: 401,
   },
+  SESSION_ENDED: {
+    code: 'COLLECTOR_ERR_SESSION_ENDED',
+    message:
+      'your portal session has ended (signed out, past its 12 hours, or its token was revoked). Sign in again with a token.',
+    permanent: true,
+    status: 401,
+  },
+  CSRF_REJECTED: {
+    code: 'COLLECTOR_ERR_CSRF_REJECTED',
+    message:
+      'this change did not come from a page of this portal (its CSRF token is missing or wrong). Reload the page and try again.',
+    permanent: true,
+    status: 403,
+  },
   FORBIDDEN: {
     code: 'COLLECTOR_ERR_FORBIDDEN',
     message:

@@ -21,6 +21,7 @@ export const auditActions = [
   'tenant.create',
   'key.accept',
   'retention.set',
+  'sign-in',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -121,6 +121,22 @@ export function authenticate(db: DatabaseSync, secret: string, now: Date = new D
   const row = db.prepare(`SELECT ${columns} FROM tokens WHERE hash = ?`).get(hashSecret(secret)) as
     | TokenRow
     | undefined;
+  return principalOfRow(db, row, now);
+}
+
+/**
+ * The principal of a token named by its id, checked as `authenticate` checks
+ * a secret: a portal session holds its token's id, so revoking or expiring
+ * the token ends the session at its next request.
+ */
+export function principalOfToken(db: DatabaseSync, id: string, now: Date = new Date()): Principal {
+  const row = idPattern.test(id)
+    ? (db.prepare(`SELECT ${columns} FROM tokens WHERE id = ?`).get(id) as TokenRow | undefined)
+    : undefined;
+  return principalOfRow(db, row, now);
+}
+
+function principalOfRow(db: DatabaseSync, row: TokenRow | undefined, now: Date): Principal {
   if (!row) throw new CodedError(collectorErrors.TOKEN_UNKNOWN);
   if (row.revoked_at !== null) throw new CodedError(collectorErrors.TOKEN_REVOKED, { id: row.id, at: row.revoked_at });
   const at = now.toISOString();

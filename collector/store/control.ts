@@ -4,6 +4,7 @@
 // bundles) share it safely. Schema changes are numbered migrations, applied
 // once each, in order, inside a transaction.
 import type { DatabaseSync } from 'node:sqlite';
+import { sessionsMigration } from '../access/sessions.ts';
 import { findingsMigration } from '../analyze/store.ts';
 import { openDatabase, transaction } from './database.ts';
 
@@ -89,6 +90,8 @@ const migrations: readonly string[] = [
   `,
   // 2: the analyzers' findings per bundle.
   findingsMigration,
+  // 3: portal sessions (browsers signed in with a token).
+  sessionsMigration,
 ];
 
 export function openControl(path: string): DatabaseSync {

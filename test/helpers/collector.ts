@@ -53,7 +53,7 @@ export async function startCollector(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /serving on (http:\/\/[^/\s]+)\//.exec(stderr);
+      const match = /serving on (https?:\/\/[^/\s]+)\//.exec(stderr);
       if (match) {
         clearInterval(timer);
         resolve(match[1] as string);

@@ -216,7 +216,8 @@ EOF
 
 # ---------------------------------------------------------------- tools
 # The command-line tools tests open bundles with, as a vendor would: age,
-# ssh-keygen, zstd, logger, and setpriv for the permission tests; and the
+# ssh-keygen, zstd, logger, setpriv for the permission tests, chromium for
+# the portal's pages; and the
 # three tar readers a bundle must unpack the same in (GNU tar, bsdtar, and
 # Python's tarfile from Debian's own python3 at /usr/bin, not a pyenv shim).
 up_tools() {
@@ -230,6 +231,8 @@ up_tools() {
   has zstd || missing+=(zstd)
   has logger || missing+=(bsdutils)
   has setpriv || missing+=(util-linux)
+  # The portal's browser tests drive Debian's chromium with playwright-core.
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   if ((${#missing[@]})); then
     apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
     echo "ready tools installed"

@@ -59,7 +59,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const address = app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  io.stderr.write(`shiplog-collector is serving on http://${shown}:${bound}/ (data in ${setup.dataDir})\n`);
+  const scheme = setup.config.tls ? 'https' : 'http';
+  io.stderr.write(`shiplog-collector is serving on ${scheme}://${shown}:${bound}/ (data in ${setup.dataDir})\n`);
   const first = ensureFirstAdminToken(service.control, cliActor());
   if (first) {
     io.stderr.write(

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CodedError } from '../../../core/coded-error.ts';
 import { recordAudit } from '../../access/audit.ts';
 import { everyTenant, forbidden, type Principal } from '../../access/principal.ts';
+import { requireTenant } from '../../access/tenants.ts';
 import { listFindings } from '../../analyze/index.ts';
 import { BodyTooLarge } from '../../blobs/store.ts';
 import { collectorErrors } from '../../errors.ts';
@@ -92,7 +93,7 @@ async function uploadRoute(app: FastifyInstance, { service }: { service: Collect
   app.post('/bundles', async (request, reply) => {
     const principal = principalOf(request);
     const query = request.query as { tenant?: string; name?: string };
-    const tenant = uploadTenant(principal, query.tenant);
+    const tenant = uploadTenant(service, principal, query.tenant);
     const length = Number(request.headers['content-length']);
     if (Number.isFinite(length) && length > service.maxUploadBytes) {
       request.raw.resume();
@@ -126,8 +127,11 @@ async function receiveBody(service: CollectorService, request: FastifyRequest) {
   }
 }
 
-/** The tenant an upload goes to: the token's own; a global admin names one with ?tenant=. */
-function uploadTenant(principal: Principal, asked: string | undefined): string {
+/**
+ * The tenant an upload goes to: the token's own; a global admin names one
+ * with ?tenant=, which must exist (tenants are made on purpose, never by a typo).
+ */
+export function uploadTenant(service: CollectorService, principal: Principal, asked: string | undefined): string {
   const tenant = principal.tenant !== null && principal.tenant !== everyTenant ? principal.tenant : asked;
   if (tenant === undefined) {
     throw new CodedError(collectorErrors.REQUEST_INVALID, {
@@ -140,6 +144,7 @@ function uploadTenant(principal: Principal, asked: string | undefined): string {
   if (!principal.canUpload(tenant)) {
     throw forbidden(principal, 'upload bundles');
   }
+  requireTenant(service.control, tenant);
   return tenant;
 }
 

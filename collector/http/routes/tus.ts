@@ -29,11 +29,12 @@ import { FileStore } from '@tus/file-store';
 import { Metadata, Server as TusServer, Upload } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
-import { everyTenant, type Principal } from '../../access/principal.ts';
+import type { Principal } from '../../access/principal.ts';
 import { collectorErrors } from '../../errors.ts';
 import type { Receipt } from '../../receipts.ts';
 import type { CollectorService } from '../../service.ts';
 import { principalOf } from '../server.ts';
+import { uploadTenant } from './bundles.ts';
 
 /** How long an unfinished upload, and the outcome of a finished one, are kept. */
 export const uploadLifetimeMs = 24 * 60 * 60 * 1000;
@@ -178,7 +179,7 @@ export async function tusRoutes(app: FastifyInstance, { service }: { service: Co
     handler: async (request, reply) => {
       const principal = principalOf(request);
       if (request.method === 'POST') {
-        const tenant = creationTenant(principal, (request.query as { tenant?: string }).tenant);
+        const tenant = uploadTenant(service, principal, (request.query as { tenant?: string }).tenant);
         const length = Number(request.headers['upload-length']);
         if (Number.isFinite(length) && length > limit) {
           throw new CodedError(collectorErrors.UPLOAD_TOO_LARGE, { limit: `${limit} bytes` });
@@ -255,24 +256,6 @@ function callerOf(callers: WeakMap<IncomingMessage, Caller>, req: unknown): Call
   // The routes set it before tus runs; a request without one never reached tus through them.
   if (!caller) throw new CodedError(collectorErrors.TOKEN_MISSING);
   return caller;
-}
-
-/** The tenant a new upload goes to: the token's own; a global admin names one with ?tenant=. */
-function creationTenant(principal: Principal, asked: string | undefined): string {
-  const own = principal.tenant !== null && principal.tenant !== everyTenant ? principal.tenant : undefined;
-  const tenant = own ?? asked;
-  if (tenant === undefined) {
-    throw new CodedError(collectorErrors.REQUEST_INVALID, {
-      detail: 'this token serves several tenants: add ?tenant=NAME',
-    });
-  }
-  if ((asked !== undefined && asked !== tenant) || !principal.canUpload(tenant)) {
-    throw new CodedError(collectorErrors.FORBIDDEN, {
-      role: principal.role,
-      action: `upload bundles to tenant ${tenant}`,
-    });
-  }
-  return tenant;
 }
 
 /** The client's file name, as a plain base name a page can show. */

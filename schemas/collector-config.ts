@@ -36,7 +36,6 @@ export const CollectorConfigSchema = Type.Object(
           "File(s) holding the vendor's age identities, to decrypt bundles; several for key rotation (comma-separated in the variable)",
       }),
     ),
-    session_secret: Secret('Key for signing portal sessions; generated on first start when absent'),
     index: Type.Object(
       {
         backend: Type.Union([Type.Literal('sqlite'), Type.Literal('elasticsearch')], { default: 'sqlite' }),

@@ -87,7 +87,16 @@ function loadAssets(): Map<string, Asset> {
       add(assets, entry.name.replace(/\.ts$/, '.js'), Buffer.from(strip(source.toString('utf8'))), contentTypes['.js']);
     } else if (type) add(assets, entry.name, source, type);
   }
-  if (!assets.has('index.html')) throw new Error(`the portal's pages are missing from ${webDir}`);
+  const shell = assets.get('index.html');
+  if (!shell) throw new Error(`the portal's pages are missing from ${webDir}`);
+  // Every module at once, instead of a waterfall of imports found one level at a time.
+  const preload = [...assets.keys()]
+    .filter((name) => name.endsWith('.js') && name !== 'app.js')
+    .sort()
+    .map((name) => `<link rel="modulepreload" href="/assets/${name}" />`)
+    .join('\n    ');
+  const html = shell.body.toString('utf8').replace(/<!-- modulepreload[^>]*-->/, preload);
+  add(assets, 'index.html', Buffer.from(html), shell.type);
   return assets;
 }
 

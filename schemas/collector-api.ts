@@ -108,6 +108,108 @@ export const FacetsAnswerSchema = Type.Record(Str, Type.Array(Type.Object({ valu
 
 export const ContextAnswerSchema = Type.Object({ hits: Type.Array(HitSchema) });
 
+export const SessionAnswerSchema = Type.Object({
+  csrf: Opt(Type.String({ description: 'Send back in X-CSRF-Token with every change (portal sessions only)' })),
+  expires_at: Opt(Str),
+  token_id: Str,
+  role: Type.Union(['upload', 'read', 'admin', 'staff'].map((role) => Type.Literal(role))),
+  tenant: Type.Union([Str, Type.Null()], { description: "The token's tenant; '*' for a global admin; null for staff" }),
+  global_admin: Type.Boolean(),
+  readable: Type.Array(Str, { description: 'Tenants it may read' }),
+  administers: Type.Array(Str, { description: 'Tenants it may administer' }),
+  uploads_to: Type.Union([Str, Type.Null()], { description: 'The tenant its uploads go to, when it has one' }),
+  max_upload_bytes: Type.Integer(),
+});
+
+export const FileListAnswerSchema = Type.Object({
+  available: Type.Boolean({ description: 'False until the bundle is indexed (or when it was refused)' }),
+  files: Type.Array(
+    Type.Object({ path: Str, size: Type.Integer(), collector: Opt(Str), redactions: Opt(Type.Integer()) }),
+  ),
+});
+
+export const TextPageAnswerSchema = Type.Object({
+  path: Str,
+  size: Type.Integer(),
+  first: Type.Integer({ description: 'The first line asked for (1-based)' }),
+  binary: Type.Boolean(),
+  lines: Type.Array(
+    Type.Object({
+      n: Type.Integer(),
+      text: Str,
+      cut: Opt(Type.Literal(true, { description: 'The line goes on past 65,536 characters' })),
+    }),
+  ),
+  next: Opt(Type.Integer({ description: 'The first line of the next page' })),
+});
+
+export const SiteListAnswerSchema = Type.Object({
+  sites: Type.Array(
+    Type.Object({ tenant: Str, site: Str, bundles: Type.Integer(), last_created_at: Type.Union([Str, Type.Null()]) }),
+  ),
+});
+
+const Changed = Type.Object({ key: Str, title: Str, severity: Str });
+
+export const SiteHistoryAnswerSchema = Type.Object({
+  tenant: Str,
+  site: Str,
+  bundles: Type.Array(
+    Type.Intersect([
+      BundleAnswerSchema,
+      Type.Object({
+        shiplog_version: Opt(Str),
+        docker_version: Opt(Str),
+        containers: Type.Array(Type.Object({ name: Str }, { additionalProperties: true })),
+        findings: Type.Integer({ description: 'Findings the bundle has (new or still present)' }),
+      }),
+    ]),
+  ),
+  changes: Type.Array(
+    Type.Object({
+      from: Type.String({ description: 'The earlier bundle of the pair' }),
+      bundle: Str,
+      versions: Type.Array(
+        Type.Object({
+          what: Type.Union([Type.Literal('shiplog'), Type.Literal('docker')]),
+          before: Opt(Str),
+          after: Opt(Str),
+        }),
+      ),
+      containers: Type.Array(
+        Type.Object({
+          name: Str,
+          change: Type.Union(['added', 'gone', 'image', 'restarts', 'state'].map((kind) => Type.Literal(kind))),
+          before: Opt(Type.Union([Str, Type.Number()])),
+          after: Opt(Type.Union([Str, Type.Number()])),
+        }),
+      ),
+      findings_new: Type.Array(Changed),
+      findings_resolved: Type.Array(Changed),
+    }),
+  ),
+});
+
+export const TenantListAnswerSchema = Type.Object({
+  default_retention: Type.String({ description: 'The collector-wide retention setting' }),
+  tenants: Type.Array(
+    Type.Object({ name: Str, created_at: Str, retention_days: Type.Union([Type.Integer(), Type.Null()]) }),
+  ),
+});
+
+export const TokenSchema = Type.Object({
+  id: Str,
+  role: Str,
+  tenant: Type.Union([Str, Type.Null()]),
+  tenants: Type.Array(Str),
+  label: Type.Union([Str, Type.Null()]),
+  created_at: Str,
+  expires_at: Type.Union([Str, Type.Null()]),
+  revoked_at: Type.Union([Str, Type.Null()]),
+  last_used_at: Type.Union([Str, Type.Null()]),
+  state: Type.Union(['active', 'expired', 'revoked'].map((state) => Type.Literal(state))),
+});
+
 export const CollectorApiSchema = Type.Object(
   {
     error: ErrorAnswerSchema,
@@ -119,6 +221,13 @@ export const CollectorApiSchema = Type.Object(
     histogram: HistogramAnswerSchema,
     facets: FacetsAnswerSchema,
     context: ContextAnswerSchema,
+    session: SessionAnswerSchema,
+    files: FileListAnswerSchema,
+    text_page: TextPageAnswerSchema,
+    sites: SiteListAnswerSchema,
+    site_history: SiteHistoryAnswerSchema,
+    tenants: TenantListAnswerSchema,
+    token: TokenSchema,
   },
   {
     $id: 'https://shiplog.dev/schemas/collector-api.schema.json',
@@ -130,3 +239,12 @@ export type UploadAnswer = Static<typeof UploadAnswerSchema>;
 export type BundleAnswer = Static<typeof BundleAnswerSchema>;
 export type SearchQuery = Static<typeof SearchQuerySchema>;
 export type Hit = Static<typeof HitSchema>;
+export type SessionAnswer = Static<typeof SessionAnswerSchema>;
+export type FileListAnswer = Static<typeof FileListAnswerSchema>;
+export type TextPageAnswer = Static<typeof TextPageAnswerSchema>;
+export type SiteListAnswer = Static<typeof SiteListAnswerSchema>;
+export type SiteHistoryAnswer = Static<typeof SiteHistoryAnswerSchema>;
+export type TenantListAnswer = Static<typeof TenantListAnswerSchema>;
+export type TokenAnswer = Static<typeof TokenSchema>;
+export type SearchAnswer = Static<typeof SearchAnswerSchema>;
+export type HistogramAnswer = Static<typeof HistogramAnswerSchema>;

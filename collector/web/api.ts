@@ -12,17 +12,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface Me {
-  readonly csrf?: string;
-  readonly token_id: string;
-  readonly role: string;
-  readonly tenant: string | null;
-  readonly global_admin: boolean;
-  readonly readable: readonly string[];
-  readonly administers: readonly string[];
-  readonly uploads_to: string | null;
-  readonly max_upload_bytes: number;
-}
+export type { Me } from './types.js';
 
 let csrf = '';
 let onSignedOut: () => void = () => {};

@@ -4,10 +4,9 @@
 import { h, replace } from './dom.js';
 import { count, time } from './format.js';
 
-export interface HistogramAnswer {
-  readonly interval_ms: number;
-  readonly buckets: readonly { readonly start: string; readonly count: number }[];
-}
+export type { HistogramAnswer } from '../../schemas/collector-api.ts';
+
+import type { HistogramAnswer } from '../../schemas/collector-api.ts';
 
 export function histogram(answer: HistogramAnswer, zoom: (from: string, to: string) => void): HTMLElement {
   const buckets = answer.buckets;

@@ -7,25 +7,8 @@ import { get, send } from './api.js';
 import type { PageContext } from './app.js';
 import { type Child, h, replace, visible } from './dom.js';
 import { time } from './format.js';
+import type { Tenants, Token } from './types.js';
 import { badge, errorBox, section, table } from './widgets.js';
-
-interface Tenant {
-  readonly name: string;
-  readonly created_at: string;
-  readonly retention_days: number | null;
-}
-
-interface Token {
-  readonly id: string;
-  readonly role: string;
-  readonly tenant: string | null;
-  readonly tenants: readonly string[];
-  readonly label: string | null;
-  readonly created_at: string;
-  readonly expires_at: string | null;
-  readonly last_used_at: string | null;
-  readonly state: string;
-}
 
 interface SiteKey {
   readonly tenant: string;
@@ -92,7 +75,7 @@ export async function adminPage(context: PageContext, tab = ''): Promise<void> {
 }
 
 async function tenants({ me, gone }: PageContext, body: HTMLElement, again: () => Promise<void>): Promise<void> {
-  const answer = await get<{ default_retention: string; tenants: Tenant[] }>('/tenants');
+  const answer = await get<Tenants>('/tenants');
   if (gone()) return;
   const problem = h('div', { aria: { live: 'polite' } });
   const act = (work: () => Promise<unknown>) => async (event: Event) => {

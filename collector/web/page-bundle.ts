@@ -7,7 +7,7 @@ import { get } from './api.js';
 import type { PageContext } from './app.js';
 import { type Child, h, replace, visible } from './dom.js';
 import { bytes, count, duration, time } from './format.js';
-import type { Bundle, Container, Evidence, Finding } from './types.js';
+import type { Bundle, Container, Evidence, FileEntry, Finding } from './types.js';
 import { badge, definitionList, errorBox, section, table } from './widgets.js';
 
 interface Overview {
@@ -42,12 +42,6 @@ interface Overview {
   readonly findings: readonly Finding[];
   readonly clock: { readonly created_at: string | null; readonly received_at: string; readonly host_ahead_ms?: number };
   readonly files_available: boolean;
-}
-
-interface FileEntry {
-  readonly path: string;
-  readonly size: number;
-  readonly redactions?: number;
 }
 
 export async function bundlePage({ main, gone }: PageContext, id: string): Promise<void> {

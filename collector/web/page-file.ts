@@ -6,16 +6,8 @@ import { get } from './api.js';
 import type { PageContext } from './app.js';
 import { h, replace, visible } from './dom.js';
 import { bytes } from './format.js';
+import type { TextPage } from './types.js';
 import { longText } from './widgets.js';
-
-interface TextPage {
-  readonly path: string;
-  readonly size: number;
-  readonly first: number;
-  readonly binary: boolean;
-  readonly lines: readonly { readonly n: number; readonly text: string; readonly cut?: true }[];
-  readonly next?: number;
-}
 
 const pageLines = 500;
 

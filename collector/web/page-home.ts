@@ -4,15 +4,8 @@ import { get } from './api.js';
 import type { PageContext } from './app.js';
 import { h, replace, visible } from './dom.js';
 import { bytes, count, time } from './format.js';
-import type { Bundle } from './types.js';
+import type { Bundle, Site } from './types.js';
 import { badge, section, table } from './widgets.js';
-
-interface Site {
-  readonly tenant: string;
-  readonly site: string;
-  readonly bundles: number;
-  readonly last_created_at: string | null;
-}
 
 export async function homePage({ me, main, gone, go }: PageContext): Promise<void> {
   if (me.readable.length === 0) {

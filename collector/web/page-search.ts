@@ -1,8 +1,8 @@
 // Search across every bundle this session may read: the query language of
 // docs/collector.md, facets with counts, a time histogram to zoom with, and
 // hits whose surrounding lines open beside the list. The whole state is in
-// the address, so a search is a link to share. Results are drawn as soon as
-// they arrive; the histogram and facets fill in when theirs do.
+// the address, so a search is a link to share. Results are drawn first; the
+// histogram and facets are asked for then, and fill in when they arrive.
 import { get, withQuery } from './api.js';
 import type { PageContext } from './app.js';
 import { h, replace, visible } from './dom.js';
@@ -201,6 +201,10 @@ export async function searchPage({ main, url, go, gone }: PageContext): Promise<
   };
 
   const results = page().catch(show);
+  // The histogram and facets are asked for once the hits are drawn: the server answers one request at a time,
+  // and counting every match by time and field must not keep the first results waiting.
+  await results;
+  if (gone()) return;
   const graph = get<HistogramAnswer>('/search/histogram', { ...state, buckets: 60 })
     .then((answer) => {
       if (gone()) return;
@@ -247,7 +251,7 @@ export async function searchPage({ main, url, go, gone }: PageContext): Promise<
       );
     })
     .catch((error) => !gone() && replace(facetsBox, errorBox(error)));
-  await Promise.all([results, graph, facets]);
+  await Promise.all([graph, facets]);
 }
 
 /** Where a line came from, coloured by source: a container's name, syslog, the host or the agent. */

@@ -5,34 +5,13 @@ import { get } from './api.js';
 import type { PageContext } from './app.js';
 import { type Child, h, replace, visible } from './dom.js';
 import { count, time } from './format.js';
-import type { Bundle, Container } from './types.js';
+import type { SiteHistory } from './types.js';
 import { badge, section, table } from './widgets.js';
 
-interface SiteBundle extends Bundle {
-  readonly shiplog_version?: string;
-  readonly docker_version?: string;
-  readonly containers: readonly Container[];
-  readonly findings: number;
-}
-
-interface Change {
-  readonly from: string;
-  readonly bundle: string;
-  readonly versions: readonly { readonly what: string; readonly before?: string; readonly after?: string }[];
-  readonly containers: readonly {
-    readonly name: string;
-    readonly change: string;
-    readonly before?: string | number;
-    readonly after?: string | number;
-  }[];
-  readonly findings_new: readonly { readonly key: string; readonly title: string; readonly severity: string }[];
-  readonly findings_resolved: readonly { readonly key: string; readonly title: string; readonly severity: string }[];
-}
+type Change = SiteHistory['changes'][number];
 
 export async function sitePage({ main, gone }: PageContext, tenant: string, site: string): Promise<void> {
-  const history = await get<{ bundles: SiteBundle[]; changes: Change[] }>(
-    `/sites/${encodeURIComponent(tenant)}/${encodeURIComponent(site)}`,
-  );
+  const history = await get<SiteHistory>(`/sites/${encodeURIComponent(tenant)}/${encodeURIComponent(site)}`);
   if (gone()) return;
   const changeOf = new Map(history.changes.map((change) => [change.bundle, change]));
   const link = (id: string, text: Child) => h('a', { href: `/bundles/${encodeURIComponent(id)}` }, text);

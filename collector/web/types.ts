@@ -1,20 +1,33 @@
-// The shapes of the API answers the pages read (see docs/collector.md).
+// The shapes of the API answers the pages read: derived from the published
+// schemas (schemas/collector-api.ts) where the API has one. Findings and
+// container facts have no published schema yet; their interfaces here follow
+// collector/analyze/finding.ts and collector/ingest/facts.ts.
+import type {
+  BundleAnswer,
+  FileListAnswer,
+  Hit as HitAnswer,
+  SearchAnswer as SearchAnswerShape,
+  SessionAnswer,
+  SiteHistoryAnswer,
+  SiteListAnswer,
+  TenantListAnswer,
+  TextPageAnswer,
+  TokenAnswer,
+} from '../../schemas/collector-api.ts';
 
-export interface Bundle {
-  readonly id: string;
-  readonly tenant: string;
-  readonly status: string;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly sha256: string;
-  readonly size: number;
-  readonly received_at: string;
-  readonly original_name?: string;
-  readonly site?: string;
-  readonly created_at?: string;
-  readonly signer?: string;
-  readonly encrypted?: boolean;
-  readonly lines?: number;
-}
+export type Bundle = BundleAnswer;
+export type Me = SessionAnswer;
+export type FileEntry = FileListAnswer['files'][number];
+export type TextPage = TextPageAnswer;
+export type Site = SiteListAnswer['sites'][number];
+export type SiteHistory = SiteHistoryAnswer;
+export type Tenants = TenantListAnswer;
+export type Token = TokenAnswer;
+
+/** A hit: its fixed fields, and every ECS field flattened with dots ("container.name"). */
+export type Hit = HitAnswer & { readonly [field: string]: unknown };
+
+export type SearchAnswer = Omit<SearchAnswerShape, 'hits'> & { readonly hits: readonly Hit[] };
 
 export interface Evidence {
   readonly kind: 'line' | 'field';
@@ -22,7 +35,6 @@ export interface Evidence {
   readonly line?: number;
   readonly path?: string;
   readonly value?: unknown;
-  readonly text?: string;
 }
 
 export interface Finding {
@@ -46,20 +58,4 @@ export interface Container {
   readonly health?: string;
   readonly started_at?: string;
   readonly finished_at?: string;
-}
-
-export interface Hit {
-  readonly id: string;
-  readonly tenant: string;
-  readonly bundle: string;
-  readonly '@timestamp': string;
-  readonly message: string;
-  readonly highlight: readonly (readonly [number, number])[];
-  readonly [field: string]: unknown;
-}
-
-export interface SearchAnswer {
-  readonly total: number;
-  readonly hits: readonly Hit[];
-  readonly next?: string;
 }

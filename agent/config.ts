@@ -7,11 +7,12 @@ import { readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { CodedError } from '../core/coded-error.ts';
 import { displayConfig, loadConfig, secretValues } from '../core/config.ts';
+import { resourcePath } from '../core/resources.ts';
 import type { AgentConfig } from '../schemas/agent-config.ts';
 import { agentErrors } from './errors.ts';
 
 const AgentConfigSchema = JSON.parse(
-  readFileSync(new URL('../schemas/json/agent-config.schema.json', import.meta.url), 'utf8'),
+  readFileSync(resourcePath('schemas/json/agent-config.schema.json'), 'utf8'),
 ) as TSchema;
 
 export type { AgentConfig };

@@ -8,13 +8,14 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { TSchema } from '@sinclair/typebox';
 import { CodedError } from '../core/coded-error.ts';
 import { displayConfig, loadConfig } from '../core/config.ts';
+import { resourcePath } from '../core/resources.ts';
 import type { CollectorConfig } from '../schemas/collector-config.ts';
 import { type CollectorPaths, collectorPaths, resolveCollectorDataDir } from './data-dir.ts';
 import { collectorErrors } from './errors.ts';
 import { openControl } from './store/control.ts';
 
 const CollectorConfigSchema = JSON.parse(
-  readFileSync(new URL('../schemas/json/collector-config.schema.json', import.meta.url), 'utf8'),
+  readFileSync(resourcePath('schemas/json/collector-config.schema.json'), 'utf8'),
 ) as TSchema;
 
 export type { CollectorConfig };

@@ -12,6 +12,7 @@
 
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from '../../core/resources.ts';
 import type { CompiledRule } from './compile.ts';
 import { type LineState, newLineState } from './engine.ts';
 import type { EngineSetup, PortableOptions } from './setup.ts';
@@ -61,7 +62,7 @@ interface Pool {
 }
 
 function startPool(size: number, options: PortableOptions): Pool {
-  const url = new URL('./worker.ts', import.meta.url);
+  const url = workerUrl('agent/redaction/worker');
   // A smaller young generation than V8 would pick keeps each worker's memory modest (and flat).
   const resourceLimits = { maxYoungGenerationSizeMb: 24 };
   const workers = Array.from({ length: size }, () => ({

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CodedError } from '../../core/coded-error.ts';
+import { resourcePath } from '../../core/resources.ts';
 import { compileValidator, type Validator } from '../../core/schema-validator.ts';
 import { type RedactionRules, RedactionRulesSchema } from '../../schemas/redaction-rules.ts';
 import { agentErrors } from '../errors.ts';
@@ -30,7 +31,7 @@ export interface PackSummary {
   readonly built_in: boolean;
 }
 
-export const builtInPackDir: string = join(import.meta.dirname, 'packs');
+export const builtInPackDir: string = resourcePath('agent/redaction/packs');
 
 /** The built-in packs, in name order (credentials, keep, personal). */
 export function builtInPackPaths(): string[] {

@@ -1,6 +1,7 @@
 // The portal's pages: one HTML shell for every page address, and the assets
 // it loads (collector/web/: TypeScript modules, served as JavaScript with
-// their types stripped once at start-up, and one style sheet). Nothing is
+// their types stripped once at start-up, or already compiled in a build, and
+// one style sheet). Nothing is
 // fetched from anywhere but this server, nothing runs inline, and the
 // Content-Security-Policy says so to the browser: log text the pages show
 // comes from customers' hosts and is rendered as text, and even a mistake
@@ -12,8 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { resourcePath } from '../../core/resources.ts';
 
-const webDir = join(import.meta.dirname, '..', 'web');
+const webDir = resourcePath('collector/web');
 
 /** The policy of the pages: own scripts and styles only, no inline code, no frames, DOM sinks locked by Trusted Types. */
 export const pagePolicy = [
@@ -85,7 +87,7 @@ function loadAssets(): Map<string, Asset> {
     if (entry.name.endsWith('.ts')) {
       if (entry.name.endsWith('.d.ts')) continue;
       add(assets, entry.name.replace(/\.ts$/, '.js'), Buffer.from(strip(source.toString('utf8'))), contentTypes['.js']);
-    } else if (type) add(assets, entry.name, source, type);
+    } else if (type && !assets.has(entry.name)) add(assets, entry.name, source, type);
   }
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`the portal's pages are missing from ${webDir}`);
@@ -112,10 +114,14 @@ const contentTypes: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** amaro is the type stripper Node itself runs on .ts files; its public API prints no experimental warning. */
+/**
+ * amaro is the type stripper Node itself runs on .ts files; its public API
+ * prints no experimental warning. A build holds compiled .js and never loads it.
+ */
 function typeStripper(): (code: string) => string {
-  const amaro = createRequire(import.meta.url)('amaro') as {
-    transformSync(code: string, options: { mode: 'strip-only' }): { code: string };
+  let amaro: { transformSync(code: string, options: { mode: 'strip-only' }): { code: string } } | undefined;
+  return (code) => {
+    amaro ??= createRequire(import.meta.url)('amaro') as typeof amaro & object;
+    return amaro.transformSync(code, { mode: 'strip-only' }).code;
   };
-  return (code) => amaro.transformSync(code, { mode: 'strip-only' }).code;
 }

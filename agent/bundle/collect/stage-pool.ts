@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from '../../../core/resources.ts';
 import type { PortableOptions, Tally } from '../../redaction/index.ts';
 import type { BlockFormat } from '../seal/compress.ts';
 import type { WindowFilterOptions } from './syslog-window.ts';
@@ -79,7 +80,7 @@ function setWorkerHeapStart(): void {
 
 export function startStagePool(size: number, data: StageWorkerData): StagePool {
   setWorkerHeapStart();
-  const url = new URL('./stage-worker.ts', import.meta.url);
+  const url = workerUrl('agent/bundle/collect/stage-worker');
   // A modest young generation keeps each worker's memory flat; batches are a megabyte.
   const resourceLimits = { maxYoungGenerationSizeMb: 32 };
   const workers = Array.from({ length: size }, () => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
+import { resourcePath } from '../../../core/resources.ts';
 import { compileValidator, type Validator } from '../../../core/schema-validator.ts';
 import type { KnownIssueRule, KnownIssues } from '../../../schemas/known-issues.ts';
 import type { Severity } from '../finding.ts';
@@ -49,9 +50,7 @@ let validator: Validator<KnownIssues> | undefined;
 function knownIssuesValidator(): Validator<KnownIssues> {
   // The published schema, as the collector's config reads its own: commands do not load TypeBox.
   validator ??= compileValidator<KnownIssues>(
-    JSON.parse(
-      readFileSync(new URL('../../../schemas/json/known-issues.schema.json', import.meta.url), 'utf8'),
-    ) as TSchema,
+    JSON.parse(readFileSync(resourcePath('schemas/json/known-issues.schema.json'), 'utf8')) as TSchema,
   );
   return validator;
 }

@@ -21,6 +21,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from '../../../core/resources.ts';
 import type { BuildReply, BuildRequest, BuildSetup } from './fts-worker.ts';
 import { ftsTable } from './layout.ts';
 
@@ -50,7 +51,7 @@ export class FtsBuild {
     this.fts = ftsTable(gen);
     this.path = buildPathOf(tenantPath, gen);
     removeBuildFile(this.path);
-    this.worker = new Worker(new URL('./fts-worker.ts', import.meta.url), {
+    this.worker = new Worker(workerUrl('collector/index/sqlite/fts-worker'), {
       workerData: { tenantPath, buildPath: this.path, gen, minChunkRows } satisfies BuildSetup,
     });
     this.worker.unref();

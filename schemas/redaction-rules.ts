@@ -32,6 +32,7 @@ export const RedactionValidatorSchema = Type.Union(
     Type.Literal('us-ssn'),
     Type.Literal('ipv6'),
     Type.Literal('pem-base64'),
+    Type.Literal('base64-secret'),
   ],
   { description: 'A check the matched value must also pass (card checksum, IBAN mod-97, randomness, ...)' },
 );
@@ -57,6 +58,31 @@ export const RedactionBlockSchema = Type.Object(
   {
     ...Strict,
     description: 'When the rule matches and the end is not on the same line, the following lines are masked whole',
+  },
+);
+
+export const RedactionExamplesSchema = Type.Object(
+  {
+    find: Opt(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description:
+          'Lines in which this rule must replace the text between « and » (or the whole line when unmarked), written into every log shape of the test corpus',
+      }),
+    ),
+    find_line: Opt(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'As find, but tested only as written (the rule depends on where the line starts or ends)',
+      }),
+    ),
+    keep: Opt(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Benign look-alikes: lines that the whole rule set must leave exactly as they are',
+      }),
+    ),
+  },
+  {
+    ...Strict,
+    description: 'Test cases that live next to the rule: the corpus test runs them, the coverage table counts them',
   },
 );
 
@@ -99,6 +125,7 @@ export const RedactionRuleSchema = Type.Object(
     action: Opt(RedactionActionSchema),
     shape: Opt(PseudonymShapeSchema),
     block: Opt(RedactionBlockSchema),
+    examples: Opt(RedactionExamplesSchema),
   },
   Strict,
 );
@@ -144,3 +171,4 @@ export type RedactionAction = Static<typeof RedactionActionSchema>;
 export type RedactionCategory = Static<typeof RedactionCategorySchema>;
 export type PseudonymShape = Static<typeof PseudonymShapeSchema>;
 export type RedactionValidator = Static<typeof RedactionValidatorSchema>;
+export type RedactionExamples = Static<typeof RedactionExamplesSchema>;

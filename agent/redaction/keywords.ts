@@ -14,6 +14,10 @@ export interface KeywordScanner {
   scan(source: string | Uint8Array, onHit: (position: number, keyword: number) => void): void;
 }
 
+/** Above this many bytes of byte-indexed rows, rows are indexed by byte class (see below). */
+const byteRowsLimit = 512 * 1024;
+const identityColumns = Uint8Array.from({ length: 256 }, (_, byte) => byte);
+
 export function buildKeywordScanner(keywords: readonly string[]): KeywordScanner {
   const lower = keywords.map((keyword) => keyword.toLowerCase());
   // Byte classes: one per distinct (case-folded) byte used by a keyword, 0 for the rest.
@@ -50,13 +54,13 @@ export function buildKeywordScanner(keywords: readonly string[]): KeywordScanner
   // per byte fewer than a class lookup first (measured: a third faster).
   const states = next.length;
   // 16-bit state numbers when they fit: half the cache footprint.
-  const table = states <= 0xffff ? new Uint16Array(states * 256) : new Int32Array(states * 256);
+  const built = states <= 0xffff ? new Uint16Array(states * 256) : new Int32Array(states * 256);
   const fail = new Int32Array(states);
   const queue: number[] = [];
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (let byte = 0; byte < 256; byte++) (byClass[classOf[byte] as number] as number[]).push(byte);
   const setRow = (state: number, cls: number, target: number) => {
-    for (const byte of byClass[cls] as number[]) table[state * 256 + byte] = target;
+    for (const byte of byClass[cls] as number[]) built[state * 256 + byte] = target;
   };
   const rootTarget = (cls: number) => Math.max(0, (next[0] as number[])[cls] as number);
   for (let cls = 0; cls < classes; cls++) {
@@ -71,7 +75,7 @@ export function buildKeywordScanner(keywords: readonly string[]): KeywordScanner
     for (let cls = 0; cls < classes; cls++) {
       const target = (next[state] as number[])[cls] as number;
       // Every byte of a class moves alike: the class's first byte tells the fallback.
-      const fallback = table[failState * 256 + ((byClass[cls] as number[])[0] as number)] as number;
+      const fallback = built[failState * 256 + ((byClass[cls] as number[])[0] as number)] as number;
       if (target < 0) {
         setRow(state, cls, fallback);
       } else {
@@ -84,13 +88,47 @@ export function buildKeywordScanner(keywords: readonly string[]): KeywordScanner
   const longest = Math.max(0, ...lower.map((keyword) => keyword.length));
   // A byte that is in no keyword: what characters above 0xff of a string move like.
   const otherByte = (byClass[0] as number[])[0] ?? 0;
+  // States renumbered breadth first: the root and the shallow states, where
+  // the automaton spends nearly all its time on log text, get neighbouring
+  // rows, so the hot part of the table stays in cache however many keywords
+  // there are (measured with 500 keywords: a quarter faster).
+  const order = [0, ...queue];
+  const renumber = new Int32Array(states);
+  order.forEach((state, index) => {
+    renumber[state] = index;
+  });
+  // A big automaton (hundreds of keywords) indexes its rows by byte class
+  // instead of by byte: a row of 64 entries instead of 256 keeps the table a
+  // quarter of the size, and the one extra load (the class of the byte, from
+  // a table that never leaves the L1 cache) costs less than the cache misses
+  // it saves (measured with 535 keywords: 330 -> 420 MB/s). A small one keeps
+  // the byte-indexed rows, which are faster while they fit in cache.
+  const byClassRows = states * 512 > byteRowsLimit;
+  let shift = 8;
+  if (byClassRows) for (shift = 0; 1 << shift < classes; ) shift++;
+  const table = new (states <= 0xffff ? Uint16Array : Int32Array)(states << shift);
+  for (let index = 0; index < states; index++) {
+    const row = (order[index] as number) * 256;
+    if (byClassRows) {
+      for (let cls = 0; cls < classes; cls++) {
+        const byte = (byClass[cls] as number[])[0] as number;
+        table[(index << shift) | cls] = renumber[built[row + byte] as number] as number;
+      }
+    } else {
+      for (let byte = 0; byte < 256; byte++)
+        table[index * 256 + byte] = renumber[built[row + byte] as number] as number;
+    }
+  }
+  // The byte -> column map of the rows: the byte itself, or its class.
+  const column = byClassRows ? classOf : identityColumns;
   const accepting = new Uint8Array(states);
   const outputAt: number[][] = [];
   for (let state = 0; state < states; state++) {
     const found = outputs[state] as number[];
     if (found.length === 0) continue;
-    accepting[state] = 1;
-    outputAt[state] = found;
+    const index = renumber[state] as number;
+    accepting[index] = 1;
+    outputAt[index] = found;
   }
 
   // Hits are recorded in typed arrays inside the hot loop and reported after
@@ -111,11 +149,15 @@ export function buildKeywordScanner(keywords: readonly string[]): KeywordScanner
     statesAt = biggerStates;
   };
   const scanBytes = (bytes: Uint8Array, from: number): { count: number; next: number } => {
-    const count = scanByteLoop(table, accepting, positions, statesAt, bytes, from);
+    const count = byClassRows
+      ? scanByteLoopByClass(table, column, shift, accepting, positions, statesAt, bytes, from)
+      : scanByteLoop(table, accepting, positions, statesAt, bytes, from);
     return { count, next: count === positions.length ? (positions[count - 1] as number) + 1 : bytes.length };
   };
   const scanText = (text: string, from: number): { count: number; next: number } => {
-    const count = scanTextLoop(table, otherByte, accepting, positions, statesAt, text, from);
+    const count = byClassRows
+      ? scanTextLoopByClass(table, column, shift, accepting, positions, statesAt, text, from)
+      : scanTextLoop(table, otherByte, accepting, positions, statesAt, text, from);
     return { count, next: count === positions.length ? (positions[count - 1] as number) + 1 : text.length };
   };
 
@@ -183,6 +225,59 @@ function scanTextLoop(
   for (let i = from; i < length; i++) {
     const code = text.charCodeAt(i);
     state = table[(state << 8) | (code < 256 ? code : otherByte)] as number;
+    if (accepting[state] !== 0) {
+      positions[count] = i;
+      statesAt[count] = state;
+      if (++count === limit) return count;
+    }
+  }
+  return count;
+}
+
+/** scanByteLoop for rows indexed by byte class: `column` maps a byte to its class. */
+function scanByteLoopByClass(
+  table: Uint16Array | Int32Array,
+  column: Uint8Array,
+  shift: number,
+  accepting: Uint8Array,
+  positions: Int32Array,
+  statesAt: Int32Array,
+  bytes: Uint8Array,
+  from: number,
+): number {
+  let state = 0;
+  let count = 0;
+  const limit = positions.length;
+  const length = bytes.length;
+  for (let i = from; i < length; i++) {
+    state = table[(state << shift) | (column[bytes[i] as number] as number)] as number;
+    if (accepting[state] !== 0) {
+      positions[count] = i;
+      statesAt[count] = state;
+      if (++count === limit) return count;
+    }
+  }
+  return count;
+}
+
+/** scanByteLoopByClass over the characters of a string; those above 0xff are in class 0 (no keyword). */
+function scanTextLoopByClass(
+  table: Uint16Array | Int32Array,
+  column: Uint8Array,
+  shift: number,
+  accepting: Uint8Array,
+  positions: Int32Array,
+  statesAt: Int32Array,
+  text: string,
+  from: number,
+): number {
+  let state = 0;
+  let count = 0;
+  const limit = positions.length;
+  const length = text.length;
+  for (let i = from; i < length; i++) {
+    const code = text.charCodeAt(i);
+    state = table[(state << shift) | (code < 256 ? (column[code] as number) : 0)] as number;
     if (accepting[state] !== 0) {
       positions[count] = i;
       statesAt[count] = state;

@@ -7,7 +7,9 @@
 //   last octet by a keyed permutation of 1..254 within that /24, so two hosts
 //   in one /24 stay two distinct hosts in one /24 (.0 and .255 stay as they are).
 // - IPv6 -> 2001:db8::/32 (RFC 3849): the /64 is mapped by HMAC, then the
-//   interface id, so addresses of one /64 stay in one /64.
+//   interface id, so addresses of one /64 stay in one /64. An IPv4 address
+//   carried in IPv6 (::ffff:a.b.c.d, 64:ff9b::a.b.c.d) keeps that head and
+//   gets its IPv4 pseudonym, so the /24 is kept as for plain IPv4.
 // - e-mail -> user-<token>@domain-<token>.example (RFC 2606).
 // - hostname -> the same number of labels, each a token of its suffix, the
 //   last one `example`, so hosts of one domain keep a common suffix.
@@ -104,6 +106,10 @@ export function createPseudonymizer(key: Uint8Array): Pseudonymizer {
 
   const ipv6 = (value: string): string =>
     cached('ipv6', value, () => {
+      // An IPv4 address carried in IPv6 (mapped, NAT64) keeps its form and gets the IPv4 pseudonym, so
+      // it still reads as that client and stays in the /24 of its plain IPv4 spelling.
+      const carried = carriedIpv4.exec(value);
+      if (carried) return `${carried[1]}${ipv4(carried[2] as string)}`;
       const groups = expandIpv6(value);
       if (!groups) return generic('ipv6', value);
       const net = hmac('ipv6-net', groups.slice(0, 4).join(':'));
@@ -115,10 +121,12 @@ export function createPseudonymizer(key: Uint8Array): Pseudonymizer {
 
   const email = (value: string): string =>
     cached('email', value, () => {
-      const lower = asciiLower(value);
+      // A URL-encoded address (name%40host) hashes as its decoded form and keeps its %40.
+      const encoded = !value.includes('@') && /%40/i.test(value);
+      const lower = asciiLower(encoded ? value.replace(/%40(?!.*%40)/i, '@') : value);
       const at = lower.lastIndexOf('@');
       const domain = lower.slice(at + 1);
-      return `user-${token('email-user', lower)}@domain-${token('email-domain', domain)}.example`;
+      return `user-${token('email-user', lower)}${encoded ? '%40' : '@'}domain-${token('email-domain', domain)}.example`;
     });
 
   const hostname = (value: string): string =>
@@ -136,6 +144,9 @@ export function createPseudonymizer(key: Uint8Array): Pseudonymizer {
 
   return { token, ipv4, ipv6, email, hostname, generic };
 }
+
+/** The head and the dotted IPv4 tail of an IPv4-mapped, IPv4-compatible or NAT64 address. */
+const carriedIpv4 = /^((?:::(?:ffff:(?:0{1,4}:)?)?|0{1,4}(?::0{1,4}){4}:ffff:|64:ff9b::))(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /** ASCII-only lower case: leaves bytes >= 0x80 untouched (byte strings stay byte-exact). */
 function asciiLower(value: string): string {

@@ -174,6 +174,26 @@ export function isBase64PrivateKey(value: string): boolean {
   return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY/.test(decoded);
 }
 
+/**
+ * A base64 value that holds a secret, as a Kubernetes Secret's `data:` does:
+ * whole base64 (length a multiple of 4), not a plain word, and decoding to
+ * printable text (a password, a user name, a PEM block) or, when long, to
+ * key material. A YAML value such as `frontend` or `registry/app` decodes
+ * to noise and is left alone.
+ */
+export function isBase64Secret(value: string): boolean {
+  if (value.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  const classes = Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/[\d+/=]/.test(value));
+  if (classes < 2) return false;
+  const decoded = Buffer.from(value, 'base64');
+  if (decoded.length === 0) return false;
+  let printable = 0;
+  for (const byte of decoded)
+    if ((byte >= 0x20 && byte < 0x7f) || byte === 9 || byte === 10 || byte === 13) printable++;
+  if (printable === decoded.length) return true;
+  return value.length >= 40 && classes === 3 && shannonEntropy(value) >= 4;
+}
+
 export function makeValidator(name: RedactionValidator, minEntropy = 3.5): ValueCheck {
   switch (name) {
     case 'luhn':
@@ -188,5 +208,7 @@ export function makeValidator(name: RedactionValidator, minEntropy = 3.5): Value
       return isIpv6Address;
     case 'pem-base64':
       return isBase64PrivateKey;
+    case 'base64-secret':
+      return isBase64Secret;
   }
 }

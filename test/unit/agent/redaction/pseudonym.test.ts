@@ -36,6 +36,25 @@ describe('pseudonyms', () => {
     );
   });
 
+  it('give an IPv4 carried in IPv6 its IPv4 pseudonym and keep the IPv6 form around it', () => {
+    const p = createPseudonymizer(keyA);
+    const plain = p.ipv4('10.1.2.3');
+    expect(p.ipv6('::ffff:10.1.2.3')).toBe(`::ffff:${plain}`);
+    expect(p.ipv6('::FFFF:10.1.2.3')).toBe(`::FFFF:${plain}`);
+    expect(p.ipv6('64:ff9b::10.1.2.3')).toBe(`64:ff9b::${plain}`);
+    const sibling = p.ipv6('::ffff:10.1.2.77');
+    expect(sibling.split('.').slice(0, 3)).toEqual(`::ffff:${plain}`.split('.').slice(0, 3));
+    expect(isIPv6(p.ipv6('::ffff:10.1.2.3'))).toBe(true);
+    // Other addresses with a dotted tail go into 2001:db8::/32 like any IPv6 address.
+    expect(p.ipv6('2a01:4f8::10.1.2.3')).toMatch(/^2001:db8:/);
+  });
+
+  it('keep a URL-encoded e-mail URL-encoded, with the token of its decoded form', () => {
+    const p = createPseudonymizer(keyA);
+    const decoded = p.email('jane.doe@bank.com');
+    expect(p.email('jane.doe%40bank.com')).toBe(decoded.replace('@', '%40'));
+  });
+
   it('map the hosts of one /24 one to one, keeping .0 and .255', () => {
     const p = createPseudonymizer(keyA);
     const hosts = new Set(Array.from({ length: 256 }, (_, i) => p.ipv4(`172.16.5.${i}`).split('.')[3]));

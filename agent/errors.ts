@@ -160,6 +160,25 @@ export const agentErrors = {
       'sources.files.timezone "{zone}" is not a time zone this system knows. Use "local" or an IANA name such as "Europe/Zurich".',
     permanent: true,
   },
+  // syslog listener
+  SYSLOG_LISTEN: {
+    code: 'SHIPLOG_ERR_SYSLOG_LISTEN',
+    message:
+      'cannot receive syslog on {listen} ({protocol}): {detail}. Set sources.syslog.{protocol}.listen to a free port on an address of this host (ports below 1024 need root or CAP_NET_BIND_SERVICE).',
+    permanent: true,
+  },
+  SYSLOG_TLS_FILE: {
+    code: 'SHIPLOG_ERR_SYSLOG_TLS_FILE',
+    message:
+      'sources.syslog.tls.{setting} {path} cannot be used: {detail}. Point it at a readable PEM file; TLS syslog needs cert_file and key_file, and client_ca_file to require client certificates.',
+    permanent: true,
+  },
+  SYSLOG_TIMEZONE_INVALID: {
+    code: 'SHIPLOG_ERR_SYSLOG_TIMEZONE_INVALID',
+    message:
+      'sources.syslog.timezone "{zone}" is not a time zone this system knows. Use "local" or an IANA name such as "Europe/Zurich".',
+    permanent: true,
+  },
   MULTILINE_PATTERN_INVALID: {
     code: 'SHIPLOG_ERR_MULTILINE_PATTERN_INVALID',
     message:

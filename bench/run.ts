@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   'collector-index': () => import('./collector-index.bench.ts'),
   'collector-es': () => import('./collector-es.bench.ts'),
   'verify-hostile': () => import('./verify-hostile.bench.ts'),
+  syslog: () => import('./syslog.bench.ts'),
   portal: () => import('./portal.bench.ts'),
 };
 

@@ -55,6 +55,42 @@ export const FileSourceSchema = Type.Object(
   { ...Strict, default: {} },
 );
 
+const Listen = (what: string) =>
+  Opt(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]*):[0-9]{1,5}$', description: `HOST:PORT to ${what}` }));
+
+export const SyslogSourceSchema = Type.Object(
+  {
+    udp: Type.Object(
+      {
+        listen: Listen('receive RFC 5426 datagrams on (one message each)'),
+        receive_buffer: ByteSize('8MiB', "Kernel receive buffer asked for (capped by net.core.rmem_max)"),
+      },
+      { ...Strict, default: {} },
+    ),
+    tcp: Type.Object(
+      { listen: Listen('accept RFC 6587 connections on (octet counting or LF framing, per connection)') },
+      { ...Strict, default: {} },
+    ),
+    tls: Type.Object(
+      {
+        listen: Listen('accept RFC 5425 TLS connections on (6514 is the standard port)'),
+        cert_file: Opt(Type.String({ description: 'PEM server certificate (with its chain)' })),
+        key_file: Opt(Type.String({ description: 'PEM private key of cert_file' })),
+        client_ca_file: Opt(
+          Type.String({ description: 'PEM CA bundle; when set, every client must present a certificate it signed' }),
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
+    timezone: Type.String({ default: 'local', description: 'Zone for timestamps that carry none (RFC 3164)' }),
+    max_message_bytes: ByteSize('64KiB', 'Longer messages are cut there and flagged truncated'),
+    max_connections: Type.Integer({ minimum: 1, default: 1024, description: 'TCP and TLS connections at once, each' }),
+    idle_timeout: Duration('10m', 'A TCP or TLS connection that sends nothing for this long is closed'),
+    multiline: MultilineSchema,
+  },
+  { ...Strict, default: {} },
+);
+
 export const SpoolSchema = Type.Object(
   {
     max_bytes: ByteSize('1GiB', 'Disk the spool may use; sources pause when it is full'),
@@ -145,6 +181,7 @@ export const AgentConfigSchema = Type.Object(
       {
         docker: DockerSourceSchema,
         files: FileSourceSchema,
+        syslog: SyslogSourceSchema,
       },
       { ...Strict, default: {} },
     ),
@@ -161,3 +198,4 @@ export type AgentConfig = Static<typeof AgentConfigSchema>;
 export type ElasticsearchSinkConfig = Static<typeof ElasticsearchSinkSchema>;
 export type SpoolConfig = Static<typeof SpoolSchema>;
 export type MultilineConfig = Static<typeof MultilineSchema>;
+export type SyslogSourceConfig = Static<typeof SyslogSourceSchema>;

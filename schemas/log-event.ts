@@ -63,6 +63,12 @@ export const LogEventSchema = Type.Object(
       ),
     ),
     host: Type.Object({ name: Str }, { additionalProperties: false }),
+    source: Opt(
+      Type.Object(
+        { ip: Str, port: Opt(Type.Integer({ minimum: 0, maximum: 65535 })) },
+        { additionalProperties: false, description: 'The network sender of a received message' },
+      ),
+    ),
     container: Opt(
       Type.Object(
         {

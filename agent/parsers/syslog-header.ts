@@ -45,14 +45,25 @@ function isAllDigits(text: string): boolean {
   return true;
 }
 
+type CodeName = { readonly code: number; readonly name: string };
+
+// One frozen object per facility and severity, shared by every parse result:
+// two fewer allocations per line on the hot path. Nothing downstream mutates them.
+const FACILITIES: readonly CodeName[] = Array.from({ length: 24 }, (_, code) =>
+  Object.freeze({ code, name: FACILITY_NAMES[code] ?? String(code) }),
+);
+const SEVERITIES: readonly CodeName[] = Array.from({ length: 8 }, (_, code) =>
+  Object.freeze({ code, name: SEVERITY_NAMES[code] ?? String(code) }),
+);
+
 /** Facility, severity and priority from a PRI value (-1: the line had none). */
 export function withPriority(syslog: SyslogFields, pri: number): void {
   if (pri < 0) return;
   const facility = pri >> 3;
   const severity = pri & 7;
   syslog.priority = pri;
-  syslog.facility = { code: facility, name: FACILITY_NAMES[facility] ?? String(facility) };
-  syslog.severity = { code: severity, name: SEVERITY_NAMES[severity] ?? String(severity) };
+  syslog.facility = FACILITIES[facility] ?? { code: facility, name: String(facility) };
+  syslog.severity = SEVERITIES[severity] ?? { code: severity, name: String(severity) };
 }
 
 /** The parse result; a numeric procid also becomes process.pid. */

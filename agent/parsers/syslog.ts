@@ -21,7 +21,16 @@ export interface ParsedSyslog {
   process?: { name: string; pid?: number };
   /** Why the line did not parse; it is then the whole message and `@timestamp` is the read time. */
   parse_failure?: string;
+  /**
+   * The message carried no usable time (RFC 5424 NILVALUE, or an RFC 3164
+   * message whose PRI is followed by no timestamp): `@timestamp` is the
+   * time of receipt. Encoded as the tag `timestamp_from_receipt`.
+   */
+  time_from_receipt?: true;
 }
+
+/** The tag an event gets when its `@timestamp` is the time of receipt. */
+export const TIME_FROM_RECEIPT_TAG = 'timestamp_from_receipt';
 
 export interface SyslogParserOptions {
   /** Zone of timestamps without an offset (traditional format): 'local' or an IANA name. */
@@ -48,6 +57,7 @@ const GT = 0x3e;
 const OPEN = 0x5b;
 const ZERO = 0x30;
 const BOM = 0xfeff;
+const STAR = 0x2a;
 
 const MONTHS: Record<string, number> = {
   Jan: 1,
@@ -164,6 +174,16 @@ export function createSyslogParser(options: SyslogParserOptions = {}): SyslogPar
         d = d * 10 + d2;
         i++;
       }
+      // "Mmm dd YYYY hh:mm:ss": devices set to print the year put it here.
+      let year = -1;
+      if (line.charCodeAt(i) === SPACE && line.charCodeAt(i + 5) === SPACE) {
+        const century = two(line, i + 1);
+        const yy = two(line, i + 3);
+        if (century >= 0 && yy >= 0) {
+          year = century * 100 + yy;
+          i += 5;
+        }
+      }
       const h = two(line, i + 1);
       const mi = two(line, i + 4);
       const s = two(line, i + 7);
@@ -171,7 +191,9 @@ export function createSyslogParser(options: SyslogParserOptions = {}): SyslogPar
         return -1;
       if (d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
       i += 9;
-      const epoch = resolveYearless(zone, now, tolerance, mo, d, h, mi, s);
+      if (year >= 0 && d > daysInMonth(year, mo)) return -1;
+      const epoch =
+        year >= 0 ? zone.toEpoch(year, mo, d, h, mi, s) : resolveYearless(zone, now, tolerance, mo, d, h, mi, s);
       if (epoch === undefined) return -1;
       c3164Utc = utcSecondText(epoch / 1000);
       c3164Text = line.slice(at, i);
@@ -206,7 +228,8 @@ export function createSyslogParser(options: SyslogParserOptions = {}): SyslogPar
   const rfc5424 = (line: string, at: number, pri: number, now: number): ParsedSyslog => {
     let i = at;
     let stampText: string;
-    if (line.charCodeAt(i) === DASH && line.charCodeAt(i + 1) === SPACE) {
+    const nilStamp = line.charCodeAt(i) === DASH && line.charCodeAt(i + 1) === SPACE;
+    if (nilStamp) {
       stampText = readTime(now);
       i += 2;
     } else {
@@ -248,7 +271,19 @@ export function createSyslogParser(options: SyslogParserOptions = {}): SyslogPar
       if (line.charCodeAt(i) === BOM) i++;
       message = line.slice(i);
     }
-    return parsedResult(stampText, message, syslog, appname, syslog.procid);
+    const parsed = parsedResult(stampText, message, syslog, appname, syslog.procid);
+    if (nilStamp) parsed.time_from_receipt = true;
+    return parsed;
+  };
+
+  /**
+   * RFC 3164 §4.3.3: a valid PRI without a valid TIMESTAMP is a message a
+   * relay must pass on with the time of receipt, the rest of it as CONTENT.
+   */
+  const relayed = (line: string, at: number, pri: number, now: number): ParsedSyslog => {
+    const syslog: SyslogFields = {};
+    withPriority(syslog, pri);
+    return { '@timestamp': readTime(now), message: line.slice(at), syslog, time_from_receipt: true };
   };
 
   return (line, now) => {
@@ -263,17 +298,28 @@ export function createSyslogParser(options: SyslogParserOptions = {}): SyslogPar
       i = j + 1;
       if (line.charCodeAt(i) === 0x31 && line.charCodeAt(i + 1) === SPACE) return rfc5424(line, i + 2, pri, now);
     }
+    // Devices mark a clock they do not trust with '*' or '.' before the time (Cisco IOS).
+    const mark = line.charCodeAt(i);
+    if (pri >= 0 && (mark === STAR || mark === DOT) && isUpper(line.charCodeAt(i + 1))) i++;
     const first = line.charCodeAt(i);
     let end: number;
     if (first >= ZERO && first <= ZERO + 9) end = rfc3339(line, i);
-    else if (first >= 0x41 && first <= 0x5a) end = rfc3164(line, i, now);
+    else if (isUpper(first)) end = rfc3164(line, i, now);
     else end = -1;
-    if (end < 0) return failure(line, now, 'no syslog timestamp');
-    if (end < line.length && line.charCodeAt(end) !== SPACE) return failure(line, now, 'no space after the timestamp');
+    if (end < 0) return pri >= 0 ? relayed(line, i, pri, now) : failure(line, now, 'no syslog timestamp');
+    // "Mmm dd hh:mm:ss: text": network gear ends its timestamp with a colon.
+    if (pri >= 0 && line.charCodeAt(end) === COLON && line.charCodeAt(end + 1) === SPACE) end++;
+    if (end < line.length && line.charCodeAt(end) !== SPACE) {
+      return pri >= 0 ? relayed(line, i, pri, now) : failure(line, now, 'no space after the timestamp');
+    }
     if (end < line.length && line.charCodeAt(end) === SPACE && line.charCodeAt(end + 1) === SPACE) {
       // Two spaces where the hostname should be: rsyslog writes this for an empty hostname.
       return hostTagMessage(line, end + 2, stamp, pri);
     }
     return hostTagMessage(line, end + 1, stamp, pri);
   };
+}
+
+function isUpper(c: number): boolean {
+  return c >= 0x41 && c <= 0x5a;
 }

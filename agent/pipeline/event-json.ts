@@ -7,6 +7,7 @@
 // does not have is not written (the schema forbids them; a test holds every
 // writer of events to it).
 import type { LogEvent } from '../../schemas/log-event.ts';
+import { FACILITY_NAMES, SEVERITY_NAMES } from '../parsers/syslog-5424.ts';
 
 // A string needs JSON.stringify when it holds a quote, a backslash, a control
 // character or a surrogate (a lone one must come out as \uXXXX).
@@ -64,12 +65,33 @@ function codeName(part: { code: number; name?: string }): string {
   return part.name === undefined ? `{"code":${part.code}}` : `{"code":${part.code},"name":${quote(part.name)}}`;
 }
 
+/** `,"facility":...,"severity":...,"priority":N` by PRI, built once: a syslog event spent a tenth of its encoding here. */
+const priorityParts: string[] = [];
+
+function priorityJson(syslog: Syslog): string {
+  const { facility, severity, priority } = syslog;
+  let out: string | undefined;
+  // Cached only in the shape the parser gives (withPriority): codes from PRI, names from its tables.
+  const standard =
+    priority !== undefined &&
+    facility?.code === priority >> 3 &&
+    severity?.code === (priority & 7) &&
+    facility.name === FACILITY_NAMES[facility.code] &&
+    severity.name === SEVERITY_NAMES[severity.code];
+  if (standard) out = priorityParts[priority];
+  if (out === undefined) {
+    out = '';
+    if (facility !== undefined) out += `,"facility":${codeName(facility)}`;
+    if (severity !== undefined) out += `,"severity":${codeName(severity)}`;
+    if (priority !== undefined) out += `,"priority":${priority}`;
+    if (standard) priorityParts[priority] = out;
+  }
+  return out;
+}
+
 /** `log.syslog` in schema order. */
 export function syslogJson(syslog: Syslog): string {
-  let out = '';
-  if (syslog.facility !== undefined) out += `,"facility":${codeName(syslog.facility)}`;
-  if (syslog.severity !== undefined) out += `,"severity":${codeName(syslog.severity)}`;
-  if (syslog.priority !== undefined) out += `,"priority":${syslog.priority}`;
+  let out = priorityJson(syslog);
   if (syslog.appname !== undefined) out += `,"appname":${quote(syslog.appname)}`;
   if (syslog.procid !== undefined) out += `,"procid":${quote(syslog.procid)}`;
   if (syslog.msgid !== undefined) out += `,"msgid":${quote(syslog.msgid)}`;
@@ -77,6 +99,11 @@ export function syslogJson(syslog: Syslog): string {
   if (syslog.version !== undefined) out += `,"version":${syslog.version}`;
   if (syslog.structured_data !== undefined) out += `,"structured_data":${JSON.stringify(syslog.structured_data)}`;
   return `{${out.slice(1)}}`;
+}
+
+/** `source` (the sender of a received message) in schema order. */
+export function sourceJson(ip: string, port: number | undefined): string {
+  return port === undefined ? `{"ip":${quote(ip)}}` : `{"ip":${quote(ip)},"port":${port}}`;
 }
 
 /** `process` in schema order. */
@@ -109,6 +136,7 @@ export function eventJson(event: LogEvent): string {
   if (event.tags !== undefined) out += `,"tags":${JSON.stringify(event.tags)}`;
   if (event.log !== undefined) out += `,"log":${logPart(event.log)}`;
   out += `,"host":{"name":${quote(event.host.name)}}`;
+  if (event.source !== undefined) out += `,"source":${sourceJson(event.source.ip, event.source.port)}`;
   if (event.container !== undefined) out += `,"container":${JSON.stringify(event.container)}`;
   if (event.service !== undefined) out += `,"service":{"name":${quote(event.service.name)}}`;
   if (event.process !== undefined) out += `,"process":${processJson(event.process)}`;

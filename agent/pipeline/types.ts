@@ -15,7 +15,13 @@ export type DropReason =
   | 'rejected_by_sink'
   | 'oversize'
   | 'decode_error'
-  | 'rotated_away';
+  | 'rotated_away'
+  /** A pushed message arrived while the listener's queue before the spool was full (UDP cannot pause). */
+  | 'backlog_full'
+  /** The kernel dropped datagrams: the socket's receive buffer was full (/proc/net/udp). */
+  | 'receive_buffer_full'
+  /** An append to the spool failed (I/O error, or the spool closed first). */
+  | 'write_failed';
 
 /** Counters every component reports into; the status endpoint reads them. */
 export interface Telemetry {
@@ -39,6 +45,12 @@ export interface EventWriter {
    * object per line.
    */
   writeRecords(records: readonly string[], signal?: AbortSignal): Promise<void>;
+  /**
+   * The same for records already turned into UTF-8 bytes, where the writer
+   * takes them (the spool does): a push source that holds records while
+   * they wait keeps them outside the JavaScript heap this way.
+   */
+  writeBytes?(records: readonly Buffer[], signal?: AbortSignal): Promise<void>;
 }
 
 /** Lifecycle every component follows (OpenTelemetry Collector style). */

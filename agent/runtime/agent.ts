@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { Counters } from '../pipeline/counters.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../pipeline/types.ts';
 import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.ts';
+import type { SyslogSourceStatus } from '../sources/syslog/index.ts';
 import { Spool, SpoolEventWriter, spoolOptionsFromConfig } from '../spool/index.ts';
 import { type StatusServer, startStatusServer } from '../status/server.ts';
 import type { AgentStatus } from '../status/types.ts';
@@ -139,6 +140,16 @@ export class Agent {
     }
     const spool = this.spool?.stats();
     if (spool?.blocked) reasons.push('the spool is full: sources are paused until the sink catches up');
+    // Read before the counters: a source's status refreshes its gauges (the syslog listener's counts).
+    const sources = Object.fromEntries(this.sources.map((source) => [source.name, source.status?.() ?? 'running']));
+    // A listener paused for a moment in a burst is not news; paused behind a full spool is.
+    for (const listener of (sources.syslog as SyslogSourceStatus | undefined)?.listeners ?? []) {
+      if (listener.paused && spool?.blocked) {
+        reasons.push(
+          `syslog ${listener.transport} on ${listener.address} stopped reading: senders keep their messages until the spool has room`,
+        );
+      }
+    }
     return {
       version: toolVersion,
       pid: process.pid,
@@ -148,7 +159,7 @@ export class Agent {
       healthReasons: reasons,
       data_dir: this.options.dataDir,
       counters: this.counters.snapshot(),
-      sources: Object.fromEntries(this.sources.map((source) => [source.name, source.status?.() ?? 'running'])),
+      sources,
       spool: spool as unknown as Record<string, unknown> | undefined,
       sinks,
     };

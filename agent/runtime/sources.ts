@@ -1,9 +1,11 @@
 // Which sources the agent runs. On embedded defaults: the Docker engine when
 // its socket is there (or DOCKER_HOST / sources.docker.host names one), and
 // the standard syslog files (the file source waits for absent ones to appear).
+// The syslog listener runs when any of sources.syslog.{udp,tcp,tls}.listen is set.
 import { existsSync } from 'node:fs';
 import { DockerLogsSource, dockerClient } from '../sources/docker_logs/index.ts';
 import { FileSource } from '../sources/file/index.ts';
+import { SyslogSource } from '../sources/syslog/index.ts';
 import type { NamedSource, SourceDeps } from './agent.ts';
 
 const defaultSocket = '/var/run/docker.sock';
@@ -41,10 +43,18 @@ export async function buildSources(deps: SourceDeps): Promise<NamedSource[]> {
     });
     sources.push(named('file', source));
   }
+  const syslog = new SyslogSource({
+    config: config.sources.syslog,
+    writer,
+    telemetry,
+    hostName,
+    onError: (error) => logger.warn({ component: 'syslog', code: (error as { code?: string }).code }, error.message),
+  });
+  if (syslog.configured) sources.push(named('syslog', syslog));
   return sources;
 }
 
-function named(name: string, source: DockerLogsSource | FileSource): NamedSource {
+function named(name: string, source: DockerLogsSource | FileSource | SyslogSource): NamedSource {
   return {
     name,
     start: () => source.start(),

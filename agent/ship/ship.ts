@@ -1,20 +1,27 @@
-// `shiplog ship`: reads whole files (plain or .gz) through the same reader,
-// syslog parser and multiline merge as the file source, and writes the events
+// `shiplog ship`: reads whole files (plain or .gz) through the same reader
+// as the file source and the line stage every source shares (parse,
+// multiline merge, encode), and writes the events
 // to a writer that acknowledges delivery (Elasticsearch or the spool). For
 // backfilling old logs, and for the benchmark. Ids come from the file's
 // identity and each line's offset, so shipping a file twice stores it once.
 import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseBytes } from '../../core/units.ts';
-import { createSyslogParser } from '../parsers/syslog.ts';
 import type { EventWriter } from '../pipeline/types.ts';
-import type { FileCheckpoint } from '../sources/file/checkpoint.ts';
-import { FileEventEncoder, type LineMeta } from '../sources/file/events.ts';
-import { fingerprintOf, identityKey, readGzipHead, readHead } from '../sources/file/identity.ts';
-import { StreamMerge } from '../sources/file/merging.ts';
-import type { FileSourceConfig } from '../sources/file/options.ts';
-import { type ChunkReader, GzipReader, type LineRecord, LineSplitter, PlainReader } from '../sources/file/reader.ts';
-import type { Cursor } from '../sources/file/tracker.ts';
+import {
+  type ChunkReader,
+  type FileSourceConfig,
+  type FileStream,
+  fileLineStage,
+  fingerprintOf,
+  GzipReader,
+  identityKey,
+  type LineRecord,
+  LineSplitter,
+  PlainReader,
+  readGzipHead,
+  readHead,
+} from '../sources/file/index.ts';
 
 export interface ShipOptions {
   writer: EventWriter;
@@ -59,23 +66,8 @@ async function shipFile(path: string, options: ShipOptions, batcher: Batcher, su
     const key = fingerprint ? identityKey(info.dev, info.ino, fingerprint) : `${info.dev}:${info.ino}:empty`;
     reader = gzip ? new GzipReader(path) : new PlainReader(handle, 256 * 1024);
     const splitter = new LineSplitter(parseBytes(options.config.max_line_bytes));
-    const entry: FileCheckpoint = {
-      key,
-      dev: info.dev,
-      ino: info.ino,
-      fpLength: fingerprint?.length ?? 0,
-      fpHash: fingerprint?.hash ?? '',
-      offset: 0,
-      skipping: false,
-      complete: false,
-      path,
-      seenAt: Date.now(),
-    };
-    const cursor: Cursor = { entry, path, splitter, readEnd: 0, readSkipping: false, finished: false };
-    const parse = createSyslogParser({ timezone: options.config.timezone });
-    const multiline = options.config.multiline;
-    const encoder = new FileEventEncoder(hostName);
-    const merge = multiline.mode === 'off' ? undefined : new StreamMerge(multiline, encoder);
+    const file: FileStream = { entry: { key }, path };
+    const stage = fileLineStage<FileStream>(hostName, options.config);
     const records: LineRecord[] = [];
     const events: string[] = [];
     // Multiline merge runs on the file's own clock, read once per chunk: the
@@ -88,17 +80,16 @@ async function shipFile(path: string, options: ShipOptions, batcher: Batcher, su
     const handOut = async (now: number) => {
       let stamp: string | undefined;
       for (const record of records) {
-        const meta: LineMeta = { cursor, record, parsed: parse(record.text, now) };
-        if (meta.parsed.parse_failure === undefined) {
+        const meta = stage.parse(file, record, now);
+        if (meta.parsed.parse_failure === undefined && meta.parsed.time_from_receipt === undefined) {
           stamp = meta.parsed['@timestamp'];
           // The clock starts at the file's first time, not at 0.
           if (logClock === 0) logClock = previousClock = Date.parse(stamp) || 0;
         }
-        if (merge) merge.push(meta, logClock, events);
-        else events.push(encoder.line(meta));
+        stage.push(meta, logClock, events);
       }
-      if (merge) {
-        merge.flushDue(previousClock, events);
+      if (stage.merging) {
+        stage.flushDue(previousClock, events);
         previousClock = logClock;
         const time = stamp === undefined ? Number.NaN : Date.parse(stamp);
         if (time > logClock) logClock = time;
@@ -118,7 +109,7 @@ async function shipFile(path: string, options: ShipOptions, batcher: Batcher, su
     }
     splitter.finish(records);
     await handOut(Date.now());
-    merge?.flushAll(events);
+    stage.flushAll(events);
     await batcher.add(events);
   } finally {
     await reader?.close();

@@ -34,6 +34,10 @@ export class SpoolEventWriter implements EventWriter {
     return this.#spool.append(records, { signal, whenFull: this.#whenFull }).then(ignore);
   }
 
+  writeBytes(records: readonly Buffer[], signal?: AbortSignal): Promise<void> {
+    return this.#spool.append(records, { signal, whenFull: this.#whenFull }).then(ignore);
+  }
+
   /** Like write, but tells how many events were accepted and how many dropped. */
   append(events: readonly LogEvent[], signal?: AbortSignal): Promise<AppendResult> {
     return this.#spool.append(events.map(eventJson), { signal, whenFull: this.#whenFull });

@@ -111,6 +111,11 @@ up_rsyslog() {
   local how=reused
   if ! has rsyslogd; then apt_install rsyslog; how=installed; fi
   has logger || apt_install bsdutils
+  # TLS for omfwd (the syslog listener's TLS tests send through it).
+  [[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so || -e /usr/lib/rsyslog/lmnsd_gtls.so ]] ||
+    [[ $(dpkg-query -W -f='${Status}' rsyslog-gnutls 2>/dev/null) == *'ok installed' ]] ||
+    apt_install rsyslog-gnutls
+  has openssl || apt_install openssl
   echo "ready rsyslog $how"
 }
 
@@ -231,6 +236,7 @@ up_tools() {
   has zstd || missing+=(zstd)
   has logger || missing+=(bsdutils)
   has setpriv || missing+=(util-linux)
+  has openssl || missing+=(openssl)
   # The portal's browser tests drive Debian's chromium with playwright-core.
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   if ((${#missing[@]})); then

@@ -36,6 +36,7 @@ export function indexTemplate(pattern: string, choices: MappingChoices): Record<
           },
           data_stream: { properties: { type: constant, dataset: constant, namespace: constant } },
           host: { properties: { name: keyword } },
+          source: { properties: { ip: { type: 'ip' }, port: long } },
           log: {
             properties: {
               level: keyword,

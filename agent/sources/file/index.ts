@@ -10,3 +10,7 @@ export { FileSource };
 export function createFileSource(deps: FileSourceDeps): FileSource {
   return new FileSource(deps);
 }
+// What `shiplog ship` reads files with: the same identity and line reading as tailing.
+export { fingerprintOf, identityKey, readGzipHead, readHead } from './identity.ts';
+export { type ChunkReader, GzipReader, type LineRecord, LineSplitter, PlainReader } from './reader.ts';
+export { type FileStream, fileLineStage } from './stage.ts';

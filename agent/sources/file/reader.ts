@@ -20,6 +20,8 @@ export interface LineRecord {
   truncated: boolean;
   /** Bytes that are not UTF-8 were replaced with U+FFFD. */
   invalidUtf8: boolean;
+  /** Then the line's exact bytes, for event.original. */
+  raw?: Buffer;
   /** After this line the reader skips the rest of a cut line: a resume at `end` must skip too. */
   skipping: boolean;
 }
@@ -113,8 +115,12 @@ export class LineSplitter {
     const bytes = stop - from;
     // A cut line ends where the cut falls, however the bytes were chunked:
     // a resume there skips to the newline.
-    if (truncated) return { start, end: start + bytes, text, bytes, truncated, invalidUtf8, skipping: true };
-    return { start, end, text, bytes, truncated, invalidUtf8, skipping: false };
+    const record: LineRecord = truncated
+      ? { start, end: start + bytes, text, bytes, truncated, invalidUtf8, skipping: true }
+      : { start, end, text, bytes, truncated, invalidUtf8, skipping: false };
+    // Bytes that are not UTF-8 are kept as they were (event.original), not only as U+FFFD.
+    if (invalidUtf8) record.raw = Buffer.from(data.subarray(from, stop));
+    return record;
   }
 }
 

@@ -5,13 +5,12 @@
 import { CodedError, isCodedError } from '../../../core/coded-error.ts';
 import { parseBytes } from '../../../core/units.ts';
 import { agentErrors } from '../../errors.ts';
-import { createSyslogParser, type SyslogParser } from '../../parsers/syslog.ts';
+import type { LineStage } from '../../pipeline/line-stage.ts';
 import type { Component } from '../../pipeline/types.ts';
 import { FileCheckpoints } from './checkpoint.ts';
 import { Discovery } from './discovery.ts';
-import { FileEventEncoder, type LineMeta } from './events.ts';
-import { StreamMerge } from './merging.ts';
 import { type FileSourceDeps, type FileStatus, type ResolvedOptions, withDefaults } from './options.ts';
+import { fileLineStage } from './stage.ts';
 import { type Cursor, FileTracker, type ReadResult, type TrackerContext } from './tracker.ts';
 
 export type { FileSourceConfig, FileSourceDeps, FileSourceOptions, FileStatus } from './options.ts';
@@ -21,15 +20,13 @@ const COMPONENT = 'file';
 export class FileSource implements Component {
   readonly name = COMPONENT;
   readonly #deps: FileSourceDeps;
-  readonly #parse: SyslogParser;
   readonly #book: FileCheckpoints;
   readonly #ctx: TrackerContext;
   readonly #discovery: Discovery;
   readonly #trackers = new Map<string, FileTracker>();
   readonly #newPaths = new Set<string>();
-  /** Multiline merge, when configured and not off. */
-  readonly #encoder: FileEventEncoder;
-  readonly #merge: StreamMerge | undefined;
+  /** Parse, multiline merge and encode: the stage `ship` and the syslog listener share. */
+  readonly #stage: LineStage<Cursor>;
   readonly #touched = new Set<Cursor>();
   readonly #errors = new Map<string, CodedError>();
   readonly #abort = new AbortController();
@@ -45,14 +42,7 @@ export class FileSource implements Component {
     this.#deps = deps;
     const { config } = deps;
     this.#opts = withDefaults(deps.options);
-    try {
-      this.#parse = createSyslogParser({ timezone: config.timezone });
-    } catch (error) {
-      throw new CodedError(agentErrors.FILE_TIMEZONE_INVALID, { zone: config.timezone }, { cause: error });
-    }
-    const multiline = config.multiline;
-    this.#encoder = new FileEventEncoder(deps.hostName);
-    this.#merge = multiline && multiline.mode !== 'off' ? new StreamMerge(multiline, this.#encoder) : undefined;
+    this.#stage = fileLineStage(deps.hostName, config);
     this.#book = new FileCheckpoints(deps.state, {
       name: this.#opts.stateName,
       intervalMs: this.#opts.checkpointIntervalMs,
@@ -130,7 +120,7 @@ export class FileSource implements Component {
     try {
       // What multiline merge holds goes out now rather than being re-read later.
       const held: string[] = [];
-      this.#merge?.flushAll(held);
+      this.#stage.flushAll(held);
       if (!this.#abort.signal.aborted) await this.#write(held);
     } catch (error) {
       if (!this.#abort.signal.aborted) this.#report('(file source)', error);
@@ -200,7 +190,7 @@ export class FileSource implements Component {
         if (events.length >= this.#opts.batchEvents || bytes >= this.#opts.batchBytes) break;
       }
     }
-    this.#merge?.flushDue(Date.now(), events);
+    this.#stage.flushDue(Date.now(), events);
     return events;
   }
 
@@ -208,10 +198,8 @@ export class FileSource implements Component {
     const now = Date.now();
     let bytes = 0;
     for (const record of records) {
-      const meta: LineMeta = { cursor, record, parsed: this.#parse(record.text, now) };
       bytes += record.end - record.start;
-      if (this.#merge) this.#merge.push(meta, now, events);
-      else events.push(this.#encoder.line(meta));
+      this.#stage.add(cursor, record, now, events);
     }
     const last = records.at(-1);
     if (last) {
@@ -231,7 +219,7 @@ export class FileSource implements Component {
   async #write(events: string[]): Promise<void> {
     if (events.length > 0) await this.#deps.writer.writeRecords(events, this.#abort.signal);
     if (this.#touched.size === 0) return;
-    const held = this.#merge?.heldStarts() ?? new Map<Cursor, number>();
+    const held = this.#stage.heldStarts();
     const now = Date.now();
     for (const cursor of this.#touched) {
       const start = held.get(cursor);
@@ -254,7 +242,7 @@ export class FileSource implements Component {
       this.#woken = false;
       return;
     }
-    let deadline = this.#merge?.nextDeadline() ?? Number.POSITIVE_INFINITY;
+    let deadline = this.#stage.nextDeadline() ?? Number.POSITIVE_INFINITY;
     for (const tracker of this.#trackers.values()) deadline = Math.min(deadline, tracker.nextDeadline() ?? deadline);
     this.#wake = Promise.withResolvers<void>();
     const timer = Number.isFinite(deadline)

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSyslogParser } from '../../../agent/parsers/syslog.ts';
+import { type LineMeta as StageMeta, StreamEncoder } from '../../../agent/pipeline/encoding.ts';
 import { eventId } from '../../../agent/pipeline/event-id.ts';
 import { eventJson, quote, splitCanonical } from '../../../agent/pipeline/event-json.ts';
 import { encodeEvent, encodeRecord, targetFor } from '../../../agent/sinks/elasticsearch/encoder.ts';
-import { FileEventEncoder, type LineMeta } from '../../../agent/sources/file/events.ts';
 import type { LineRecord } from '../../../agent/sources/file/reader.ts';
-import type { Cursor } from '../../../agent/sources/file/tracker.ts';
+import { type FileStream, fileParts } from '../../../agent/sources/file/stage.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
 
 // Strings with what JSON must escape: quotes, backslashes, control characters,
@@ -87,10 +87,8 @@ describe('canonical event JSON', () => {
 });
 
 describe('file lines as records', () => {
-  const cursor = {
-    entry: { key: '2049:1234:ab12' },
-    path: '/var/log/messages',
-  } as unknown as Cursor;
+  const cursor: FileStream = { entry: { key: '2049:1234:ab12' }, path: '/var/log/messages' };
+  type LineMeta = StageMeta<FileStream>;
   const parse = createSyslogParser({ timezone: 'UTC' });
   const now = Date.UTC(2026, 10, 25, 12);
 
@@ -146,18 +144,18 @@ describe('file lines as records', () => {
   ];
 
   it('is byte for byte the canonical JSON of the event the line stands for', () => {
-    const encoder = new FileEventEncoder('app-01');
+    const encoder = new StreamEncoder<FileStream>('app-01', fileParts);
     lines.forEach((text, i) => {
-      const meta: LineMeta = { cursor, record: record(text, i * 1000), parsed: parse(text, now) };
+      const meta: LineMeta = { stream: cursor, record: record(text, i * 1000), parsed: parse(text, now) };
       expect(encoder.line(meta)).toBe(eventJson(expected(meta, meta.parsed.message, 1, false, false)));
     });
   });
 
   it('carries the merge and cut flags of a merged event, and the first line takes the id', () => {
-    const encoder = new FileEventEncoder('app-01');
-    const first: LineMeta = { cursor, record: record(lines[0] ?? '', 10), parsed: parse(lines[0] ?? '', now) };
+    const encoder = new StreamEncoder<FileStream>('app-01', fileParts);
+    const first: LineMeta = { stream: cursor, record: record(lines[0] ?? '', 10), parsed: parse(lines[0] ?? '', now) };
     const last: LineMeta = {
-      cursor,
+      stream: cursor,
       record: record(lines[3] ?? '', 200, { invalidUtf8: true }),
       parsed: parse(lines[3] ?? '', now),
     };
@@ -166,11 +164,11 @@ describe('file lines as records', () => {
   });
 
   it('are spliced into the same bulk lines the event would have become', () => {
-    const encoder = new FileEventEncoder('app-01');
+    const encoder = new StreamEncoder<FileStream>('app-01', fileParts);
     const target = targetFor('shiplog', 'default', true);
     const dated = targetFor('shiplog', 'default', false);
     for (const [i, text] of lines.entries()) {
-      const recordText = encoder.line({ cursor, record: record(text, i), parsed: parse(text, now) });
+      const recordText = encoder.line({ stream: cursor, record: record(text, i), parsed: parse(text, now) });
       const event = JSON.parse(recordText) as LogEvent;
       for (const t of [target, dated]) {
         const spliced = encodeRecord(recordText, t, '2026-11-25T04:00:00.000Z');

@@ -14,6 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { chromiumLaunch } from '../test/helpers/chromium.ts';
 import { writeCorpus } from './corpus.ts';
 import { type BenchRow, type BenchSuite, measureProcess, type ProcessMeasure, row } from './harness.ts';
 
@@ -60,16 +61,7 @@ const suite: BenchSuite = {
     let measure: ProcessMeasure | undefined;
     const { url, token } = await listening(server);
     const timings = new Map<string, Timing[]>();
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    const browser = await chromium.launch(chromiumLaunch);
     try {
       const context = await browser.newContext();
       await context.addInitScript({ path: join(import.meta.dirname, 'portal-marks.js') });

@@ -151,6 +151,20 @@ export const SiteListAnswerSchema = Type.Object({
 
 const Changed = Type.Object({ key: Str, title: Str, severity: Str });
 
+/** One container of a bundle, from its inspect.json, as the bundle and site pages and the analyzers read it. */
+export const ContainerFactsSchema = Type.Object({
+  name: Str,
+  id: Opt(Str),
+  image: Opt(Str),
+  state: Opt(Str),
+  exit_code: Opt(Type.Integer()),
+  restart_count: Opt(Type.Integer()),
+  oom_killed: Opt(Type.Boolean()),
+  health: Opt(Str),
+  started_at: Opt(Str),
+  finished_at: Opt(Str),
+});
+
 export const SiteHistoryAnswerSchema = Type.Object({
   tenant: Str,
   site: Str,
@@ -160,7 +174,7 @@ export const SiteHistoryAnswerSchema = Type.Object({
       Type.Object({
         shiplog_version: Opt(Str),
         docker_version: Opt(Str),
-        containers: Type.Array(Type.Object({ name: Str }, { additionalProperties: true })),
+        containers: Type.Array(ContainerFactsSchema),
         findings: Type.Integer({ description: 'Findings the bundle has (new or still present)' }),
       }),
     ]),
@@ -228,6 +242,7 @@ export const CollectorApiSchema = Type.Object(
     site_history: SiteHistoryAnswerSchema,
     tenants: TenantListAnswerSchema,
     token: TokenSchema,
+    container_facts: ContainerFactsSchema,
   },
   {
     $id: 'https://shiplog.dev/schemas/collector-api.schema.json',
@@ -247,4 +262,5 @@ export type SiteHistoryAnswer = Static<typeof SiteHistoryAnswerSchema>;
 export type TenantListAnswer = Static<typeof TenantListAnswerSchema>;
 export type TokenAnswer = Static<typeof TokenSchema>;
 export type SearchAnswer = Static<typeof SearchAnswerSchema>;
+export type ContainerFacts = Static<typeof ContainerFactsSchema>;
 export type HistogramAnswer = Static<typeof HistogramAnswerSchema>;

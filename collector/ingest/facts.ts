@@ -6,19 +6,9 @@
 // file may be missing or malformed (a collector failed): its part is absent.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ContainerFacts } from '../../schemas/collector-api.ts';
 
-export interface ContainerFacts {
-  readonly name: string;
-  readonly id?: string;
-  readonly image?: string;
-  readonly state?: string;
-  readonly exit_code?: number;
-  readonly restart_count?: number;
-  readonly oom_killed?: boolean;
-  readonly health?: string;
-  readonly started_at?: string;
-  readonly finished_at?: string;
-}
+export type { ContainerFacts };
 
 export interface BundleFacts {
   readonly host?: unknown;

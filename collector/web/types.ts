@@ -1,9 +1,9 @@
 // The shapes of the API answers the pages read: derived from the published
-// schemas (schemas/collector-api.ts) where the API has one. Findings and
-// container facts have no published schema yet; their interfaces here follow
-// collector/analyze/finding.ts and collector/ingest/facts.ts.
+// schemas (schemas/collector-api.ts) where the API has one. Findings have no
+// published schema yet; their interfaces here follow collector/analyze/finding.ts.
 import type {
   BundleAnswer,
+  ContainerFacts,
   FileListAnswer,
   Hit as HitAnswer,
   SearchAnswer as SearchAnswerShape,
@@ -47,15 +47,4 @@ export interface Finding {
   readonly state: 'new' | 'still' | 'resolved';
 }
 
-export interface Container {
-  readonly name: string;
-  readonly id?: string;
-  readonly image?: string;
-  readonly state?: string;
-  readonly exit_code?: number;
-  readonly restart_count?: number;
-  readonly oom_killed?: boolean;
-  readonly health?: string;
-  readonly started_at?: string;
-  readonly finished_at?: string;
-}
+export type Container = ContainerFacts;

@@ -3,11 +3,11 @@
 // on production dependencies only. Every data file and worker entry point the
 // code names through core/resources.ts must be in the build, and no
 // TypeScript source may be left to strip at run time.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCommand } from '../helpers/cli.ts';
+import { type RunningCollector, startCollector } from '../helpers/collector.ts';
 import { tempDir } from '../helpers/temp.ts';
 
 const node = join(repoRoot, 'node_modules/.bin/node');
@@ -41,7 +41,7 @@ function resolverNames(): { resources: string[]; workers: string[] } {
 describe('the production build', () => {
   const out = join(tempDir('shiplog-dist-'), 'dist');
   const work = tempDir('shiplog-dist-run-');
-  let server: ChildProcess | undefined;
+  let collector: RunningCollector | undefined;
 
   beforeAll(async () => {
     const built = await runCommand(node, [join(repoRoot, 'packaging/build.ts'), '--out', out]);
@@ -53,8 +53,8 @@ describe('the production build', () => {
     if (installed.code !== 0) throw new Error(`npm ci --omit=dev failed: ${installed.stderr}`);
   }, 240_000);
 
-  afterAll(() => {
-    server?.kill('SIGKILL');
+  afterAll(async () => {
+    await collector?.stop();
   });
 
   it('holds compiled JavaScript only, and no development dependency', () => {
@@ -117,26 +117,13 @@ describe('the production build', () => {
     );
     expect(ingested.code, ingested.stderr).toBe(0);
     expect(ingested.stdout).toContain('indexed');
-    server = spawn(node, [join(out, 'bin/shiplog-collector.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    collector = await startCollector({
+      dataDir: env.SHIPLOG_COLLECTOR_DATA_DIR,
       env,
+      bin: join(out, 'bin/shiplog-collector.js'),
     });
-    let stdout = '';
-    let stderr = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    server.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const deadline = Date.now() + 30_000;
-    let url: string | undefined;
-    let token: string | undefined;
-    while (!(url && token) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      url = /serving on (http:\/\/[^/\s]+)\//.exec(stderr)?.[1];
-      token = /^slc_\S+$/m.exec(stdout)?.[0];
-    }
-    expect(url, stderr).toBeDefined();
+    const url = collector.url;
+    const token = await collector.token('acme', 'read');
     const page = await fetch(`${url}/search`);
     expect(await page.text()).toContain('/assets/app.js');
     const script = await fetch(`${url}/assets/page-search.js`);

@@ -49,7 +49,7 @@ async function hostileBundle(dir: string): Promise<string> {
       kernel: corpus[2],
       clock: { timezone: 'UTC', now: stamp(3599) },
     }),
-    [`containers/web/inspect.json`]: JSON.stringify({
+    'containers/web/inspect.json': JSON.stringify({
       Id: 'a'.repeat(64),
       Name: `/${container}`,
       RestartCount: 9,
@@ -61,7 +61,7 @@ async function hostileBundle(dir: string): Promise<string> {
       .map((text, index) => `${stamp(200 + index).slice(0, 19)}Z app-01 app[1]: ${text}\n`)
       .join(''),
     [`host/${corpus[11]}.txt`]: `${lines.join('\n')}\n`,
-    [`host/<b>bold</b> name.txt`]: `${marker} in a file with a tag for a name\n`,
+    'host/<b>bold</b> name.txt': `${marker} in a file with a tag for a name\n`,
   };
   for (const [path, body] of Object.entries(files)) await staging.add(path, Buffer.from(body), { collector: 'test' });
   const manifest: ManifestDraft = {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll } from 'vitest';
+import { chromiumLaunch } from './chromium.ts';
 import { repoRoot } from './cli.ts';
 
 export const screenshotDir = join(repoRoot, '.cache', 'portal-screenshots');
@@ -15,16 +16,7 @@ let browser: Browser | undefined;
 
 export async function launchBrowser(): Promise<Browser> {
   if (browser) return browser;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await chromium.launch(chromiumLaunch);
   afterAll(async () => {
     await browser?.close();
     browser = undefined;

@@ -25,13 +25,18 @@ const started = new Set<ChildProcess>();
 let registered = false;
 
 export async function startCollector(
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    dataDir?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Another build's bin (dist/bin/shiplog-collector.js); the checkout's by default. */
+    bin?: string;
+  } = {},
 ): Promise<RunningCollector> {
   const dataDir = options.dataDir ?? tempDir('shiplog-collector-');
   const env = { ...process.env, SHIPLOG_COLLECTOR_DATA_DIR: dataDir, ...options.env };
   const child = spawn(
     join(repoRoot, 'node_modules/.bin/node'),
-    [join(repoRoot, 'bin/shiplog-collector.js'), 'serve', '--port', '0', '--host', '127.0.0.1'],
+    [options.bin ?? join(repoRoot, 'bin/shiplog-collector.js'), 'serve', '--port', '0', '--host', '127.0.0.1'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   if (!registered) {

@@ -117,3 +117,38 @@ export async function removeTestContainers(): Promise<void> {
     ),
   );
 }
+
+/** Creates and starts a labelled test container running `sh -c cmd`, with no network unless `hostConfig` says so. */
+export async function startShell(
+  name: string,
+  cmd: string,
+  hostConfig: Docker.HostConfig = {},
+  more: Partial<Docker.ContainerCreateOptions> = {},
+): Promise<Docker.Container> {
+  const container = await docker().createContainer({
+    name,
+    Image: TEST_IMAGE,
+    Cmd: ['sh', '-c', cmd],
+    Labels: { ...TEST_LABELS },
+    HostConfig: { NetworkMode: 'none', ...hostConfig },
+    ...more,
+  });
+  await container.start();
+  return container;
+}
+
+/** Polls `inspect` until `done` holds for it; fails naming `what` the container never did. */
+export async function untilInspect(
+  name: string,
+  done: (info: Docker.ContainerInspectInfo) => boolean,
+  what: string,
+  within = 60_000,
+): Promise<Docker.ContainerInspectInfo> {
+  const deadline = Date.now() + within;
+  for (;;) {
+    const info = await docker().getContainer(name).inspect();
+    if (done(info)) return info;
+    if (Date.now() > deadline) throw new Error(`${name} never ${what}: ${JSON.stringify(info.State)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -7,14 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalysis, type Finding } from '../../../collector/analyze/index.ts';
 import { bundleEvents } from '../../../collector/ingest/events.ts';
 import { readFacts } from '../../../collector/ingest/facts.ts';
 import { unpackBundle } from '../../../collector/ingest/unpack.ts';
 import { shiplog } from '../../helpers/cli.ts';
-import { docker, TEST_IMAGE, TEST_LABELS } from '../../helpers/docker.ts';
+import { docker, startShell, untilInspect } from '../../helpers/docker.ts';
 import { requireService } from '../../helpers/services.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
@@ -26,44 +25,15 @@ const names = {
   oom: `${prefix}oom`,
 };
 
-async function start(name: string, cmd: string, hostConfig: Docker.HostConfig = {}, more: object = {}) {
-  const container = await docker().createContainer({
-    name,
-    Image: TEST_IMAGE,
-    Cmd: ['sh', '-c', cmd],
-    Labels: { ...TEST_LABELS },
-    HostConfig: { NetworkMode: 'none', ...hostConfig },
-    ...more,
-  });
-  await container.start();
-  return container;
-}
-
-/** Polls `inspect` until `done` holds for it. */
-async function until(
-  name: string,
-  done: (info: Docker.ContainerInspectInfo) => boolean,
-  what: string,
-  within = 60_000,
-): Promise<Docker.ContainerInspectInfo> {
-  const deadline = Date.now() + within;
-  for (;;) {
-    const info = await docker().getContainer(name).inspect();
-    if (done(info)) return info;
-    if (Date.now() > deadline) throw new Error(`${name} never ${what}: ${JSON.stringify(info.State)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe.skipIf(!requireService('docker'))('analyzers on a bundle of real containers', () => {
   const dir = tempDir('shiplog-analyzers-');
   let findings: Finding[] = [];
   let oomFeasible = false;
 
   beforeAll(async () => {
-    await start(names.crash, 'echo boom; exit 3', { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
-    await start(names.exits, 'echo "config /etc/app.yml missing" >&2; exit 2');
-    await start(
+    await startShell(names.crash, 'echo boom; exit 3', { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+    await startShell(names.exits, 'echo "config /etc/app.yml missing" >&2; exit 2');
+    await startShell(
       names.sick,
       'echo serving; sleep 600',
       {},
@@ -79,21 +49,21 @@ describe.skipIf(!requireService('docker'))('analyzers on a bundle of real contai
     // 8 MiB of memory and no swap, and a worker that reads 100 MB into a variable, three times. The
     // engine may miss the kernel's OOM event of a process that dies at once: the shell lives on
     // past each kill, and three kills leave it no chance to miss them all.
-    await start(
+    await startShell(
       names.oom,
       'for i in 1 2 3; do (x=$(head -c 100000000 /dev/zero | tr "\\0" a)); echo "worker $i died" >&2; sleep 1; done; exit 1',
       { Memory: 8 * 1024 * 1024, MemorySwap: 8 * 1024 * 1024 },
     );
-    await until(names.crash, (info) => info.RestartCount >= 3, 'restarted three times');
-    await until(names.exits, (info) => info.State.Status === 'exited', 'exited');
-    await until(
+    await untilInspect(names.crash, (info) => info.RestartCount >= 3, 'restarted three times');
+    await untilInspect(names.exits, (info) => info.State.Status === 'exited', 'exited');
+    await untilInspect(
       names.sick,
       (info) => (info.State as { Health?: { Status: string } }).Health?.Status === 'unhealthy',
       'became unhealthy',
     );
-    await until(names.oom, (info) => info.State.Status === 'exited', 'exited');
+    await untilInspect(names.oom, (info) => info.State.Status === 'exited', 'exited');
     // The engine may record the exit before the kernel's OOM event: give the flag a moment.
-    oomFeasible = await until(names.oom, (info) => info.State.OOMKilled, 'was marked OOM-killed', 15_000).then(
+    oomFeasible = await untilInspect(names.oom, (info) => info.State.OOMKilled, 'was marked OOM-killed', 15_000).then(
       () => true,
       (error: Error) => {
         console.warn(`no OOM kill on this host, that case is skipped: ${error.message}`);

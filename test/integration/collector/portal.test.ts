@@ -10,45 +10,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type Docker from 'dockerode';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPortal, screenshot, signIn, type Watched } from '../../helpers/browser.ts';
 import { shiplog } from '../../helpers/cli.ts';
 import { api, type RunningCollector, startCollector, waitForBundle } from '../../helpers/collector.ts';
-import { docker, TEST_IMAGE, TEST_LABELS } from '../../helpers/docker.ts';
+import { docker, startShell, untilInspect } from '../../helpers/docker.ts';
 import { requireService } from '../../helpers/services.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
 const prefix = `shiplog-portal-${randomBytes(3).toString('hex')}-`;
 const names = { crash: `${prefix}crash`, oom: `${prefix}oom`, talk: `${prefix}talk` };
 const marker = `PORTAL${randomBytes(4).toString('hex').toUpperCase()}`;
-
-async function start(name: string, cmd: string, hostConfig: Docker.HostConfig = {}) {
-  const container = await docker().createContainer({
-    name,
-    Image: TEST_IMAGE,
-    Cmd: ['sh', '-c', cmd],
-    Labels: { ...TEST_LABELS },
-    HostConfig: { NetworkMode: 'none', ...hostConfig },
-  });
-  await container.start();
-}
-
-async function until(
-  name: string,
-  done: (info: Docker.ContainerInspectInfo) => boolean,
-  what: string,
-  within = 60_000,
-) {
-  const deadline = Date.now() + within;
-  for (;;) {
-    const info = await docker().getContainer(name).inspect();
-    if (done(info)) return true;
-    if (Date.now() > deadline) throw new Error(`${name} never ${what}: ${JSON.stringify(info.State)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 async function dump(dir: string, dataDir: string, out: string): Promise<string> {
   const config = join(dir, 'agent.yml');
@@ -86,21 +59,21 @@ describe.skipIf(!requireService('docker'))('the portal in a browser', () => {
 
   beforeAll(async () => {
     writeFileSync(join(dir, 'messages'), `${new Date().toISOString()} app-01 cron[1]: portal test\n`);
-    await start(names.crash, 'echo "boom: cannot reach ledger"; exit 3', {
+    await startShell(names.crash, 'echo "boom: cannot reach ledger"; exit 3', {
       RestartPolicy: { Name: 'always', MaximumRetryCount: 0 },
     });
-    await start(
+    await startShell(
       names.oom,
       'for i in 1 2 3; do (x=$(head -c 100000000 /dev/zero | tr "\\0" a)); echo "worker $i died" >&2; sleep 1; done; exit 1',
       { Memory: 8 * 1024 * 1024, MemorySwap: 8 * 1024 * 1024 },
     );
-    await start(
+    await startShell(
       names.talk,
       `echo "line before the hit"; echo "payment gateway timed out ref=${marker}"; echo "line after the hit"; sleep 600`,
     );
-    await until(names.crash, (info) => info.RestartCount >= 3, 'restarted three times');
-    await until(names.oom, (info) => info.State.Status === 'exited', 'exited');
-    oomFeasible = await until(names.oom, (info) => info.State.OOMKilled, 'was marked OOM-killed', 15_000).then(
+    await untilInspect(names.crash, (info) => info.RestartCount >= 3, 'restarted three times');
+    await untilInspect(names.oom, (info) => info.State.Status === 'exited', 'exited');
+    oomFeasible = await untilInspect(names.oom, (info) => info.State.OOMKilled, 'was marked OOM-killed', 15_000).then(
       () => true,
       () => false,
     );
@@ -264,6 +237,8 @@ describe.skipIf(!requireService('docker'))('the portal in a browser', () => {
     const session = await openPortal(collector.url);
     const { page } = session;
     await page.goto(`${collector.url}/signin`);
+    // The page puts the cursor in the token box once it is drawn; the keyboard starts there.
+    await page.waitForFunction(() => document.activeElement?.id === 'token');
     await page.keyboard.type(collector.adminToken);
     await page.keyboard.press('Enter');
     await page.waitForSelector('header .who');

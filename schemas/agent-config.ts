@@ -63,7 +63,7 @@ export const SyslogSourceSchema = Type.Object(
     udp: Type.Object(
       {
         listen: Listen('receive RFC 5426 datagrams on (one message each)'),
-        receive_buffer: ByteSize('8MiB', "Kernel receive buffer asked for (capped by net.core.rmem_max)"),
+        receive_buffer: ByteSize('8MiB', 'Kernel receive buffer asked for (capped by net.core.rmem_max)'),
       },
       { ...Strict, default: {} },
     ),

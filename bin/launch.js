@@ -1,7 +1,8 @@
 // Runs a shiplog entry point on Node.js 24 or later. The TypeScript sources
 // need Node 24 (it strips types itself); when started by an older node (a
 // system Node 20 on PATH), this re-runs the same command on the Node 24 that
-// `npm ci` installed beside it, passing signals through, or says what to do.
+// came with shiplog (the packages' own, or the one `npm ci` installed beside
+// it), passing signals through, or says what to do.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import module from 'node:module';
@@ -42,6 +43,19 @@ function loadSsh2OnDemand() {
   });
 }
 
+/**
+ * The Node 24 that came with shiplog: the packages' own runtime beside the
+ * bins (/opt/shiplog/node/bin/node, the package root's node/), else the one
+ * `npm ci` installed from the `node` package.
+ */
+function bundledNode() {
+  for (const candidate of ['../node/bin/node', '../node_modules/node/bin/node']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
 export async function launch(binUrl, load) {
   if (Number(process.versions.node.split('.')[0]) >= minimumMajor) {
     enableCompileCache();
@@ -50,8 +64,8 @@ export async function launch(binUrl, load) {
     process.exitCode = await main(process.argv.slice(2), processIO());
     return;
   }
-  const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
-  if (!existsSync(bundled)) {
+  const bundled = bundledNode();
+  if (!bundled) {
     process.stderr.write(
       `shiplog needs Node.js ${minimumMajor} or later, and this is ${process.version}. ` +
         'Run "npm ci" in the shiplog directory (it installs Node 24 for shiplog) and start it with "npx shiplog".\n',

@@ -2,7 +2,7 @@
 // data files (JSON Schemas, rule packs, the portal's pages, package.json) and
 // worker entry points. Everything is found from the package root, which is
 // the checkout when Node runs the TypeScript sources, dist/ when it runs the
-// build, and /opt/shiplog/lib in the packages; a worker's entry point is the
+// build, and /opt/shiplog in the packages and images; a worker's entry point is the
 // .ts source or the compiled .js, as this module itself is one or the other.
 // No code finds a file relative to its own source file, so moving a module
 // cannot break a path, and the build cannot forget a data file that the

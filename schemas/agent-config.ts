@@ -173,6 +173,12 @@ export const AgentConfigSchema = Type.Object(
   {
     data_dir: Opt(Type.String({ description: 'Spool, checkpoints and keys; default /var/lib/shiplog as root' })),
     host_name: Opt(Type.String({ description: 'host.name on every event; default the OS host name' })),
+    host_root: Opt(
+      Type.String({
+        description:
+          "Where the host's root file system is mounted (e.g. /host in the container image); bundles read host facts under it",
+      }),
+    ),
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => Type.Literal(level)),
       { default: 'info' },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts the real services the integration tests talk to.
-#   up.sh [tools|docker|rsyslog|elasticsearch|all]    (default: all)
+#   up.sh [tools|docker|rsyslog|elasticsearch|packaging|all]    (default: all)
 # Idempotent: a service that already answers is reused. Progress goes to
 # stderr; stdout gets one machine-readable line per ready service:
 #   ready <service> <started|reused|installed> [url]
@@ -247,6 +247,72 @@ up_tools() {
   fi
 }
 
+# ------------------------------------------------------------- packaging
+# What packaging/ builds with: nfpm (Go module proxy) for the .deb and .rpm,
+# Debian's rpm to read an .rpm back, and the Dockerfile's base image, made
+# locally since nothing can be pulled: a minimal Debian bookworm from
+# debootstrap plus the project's Node 24 at /usr/local/bin/node, imported
+# under the name the Dockerfile's FROM uses. The debootstrap tree is kept as
+# a tarball in the cache, so a second run (or a wiped dockerd) does not
+# debootstrap again.
+NFPM_VERSION=2.48.0
+BASE_IMAGE=node:24-bookworm-slim
+
+up_packaging() {
+  local how=reused
+  has rpm || { apt_install rpm; how=installed; }
+  has debootstrap || { apt_install debootstrap; how=installed; }
+  local nfpm=$CACHE/nfpm-$NFPM_VERSION/nfpm
+  if [[ ! -x $nfpm ]]; then
+    has go || PATH=$PATH:/usr/local/go/bin
+    has go || apt_install golang-go
+    log "packaging: installing nfpm $NFPM_VERSION from the Go module proxy"
+    local gobin; gobin=$(mktemp -d "$CACHE/nfpm.XXXXXX")
+    quiet env GOBIN="$gobin" go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@v$NFPM_VERSION"
+    mkdir -p "$(dirname "$nfpm")"
+    mv "$gobin/nfpm" "$nfpm"
+    rmdir "$gobin"
+    how=installed
+  fi
+  docker_answers || fail "packaging: the base image needs dockerd (up.sh docker)"
+  local repo node version
+  repo=$(cd "$(dirname "$0")/../.." && pwd)
+  node=$repo/node_modules/node/bin/node
+  [[ -x $node ]] || fail "packaging: $node is missing; run npm ci"
+  version=$("$node" --version)
+  if [[ $(docker image inspect -f '{{index .Config.Labels "dev.shiplog.node"}}' "$BASE_IMAGE" 2>/dev/null) != "$version" ]]; then
+    build_base_image "$node" "$version"
+    how=installed
+  fi
+  echo "ready packaging $how $nfpm $BASE_IMAGE"
+}
+
+build_base_image() { # node-binary version
+  local tree=$CACHE/debian-bookworm-minbase.tar
+  mkdir -p "$CACHE"
+  if [[ ! -s $tree ]]; then
+    log "packaging: debootstrap of a minimal Debian bookworm (once per machine)"
+    local root; root=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
+    quiet debootstrap --variant=minbase --include=passwd bookworm "$root" http://deb.debian.org/debian
+    rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+    tar -C "$root" -cf "$tree.part" .
+    mv "$tree.part" "$tree"
+    rm -rf "$root"
+  fi
+  log "packaging: importing $BASE_IMAGE (bookworm + Node $2)"
+  local add; add=$(mktemp -d)
+  mkdir -p "$add/usr/local/bin"
+  cp "$1" "$add/usr/local/bin/node"
+  # One stream: the cached tree, then Node appended to a copy of it.
+  local tar; tar=$(mktemp "$CACHE/base.XXXXXX")
+  cp "$tree" "$tar"
+  tar -C "$add" -rf "$tar" ./usr/local/bin/node
+  quiet docker import --change "LABEL dev.shiplog.node=$2" --change 'CMD ["node"]' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$tar" "$BASE_IMAGE"
+  rm -f "$tar"
+  rm -r "$add"
+}
+
 # ---------------------------------------------------------------- main
 main() {
   local services=("${@:-all}")
@@ -254,7 +320,7 @@ main() {
   mkdir -p "$STATE"
   local svc failed=() rc
   for svc in "${services[@]}"; do
-    case $svc in docker | rsyslog | elasticsearch | tools) ;; *) fail "unknown service: $svc" ;; esac
+    case $svc in docker | rsyslog | elasticsearch | tools | packaging) ;; *) fail "unknown service: $svc" ;; esac
     local start=$SECONDS
     LOG=$(setup_log "$svc")
     log "$svc: checking"

@@ -1,9 +1,13 @@
 // Host facts: OS release, kernel, uptime, CPU, memory, disk use per mount,
 // clock and time zone, NTP state where `timedatectl` can tell. Every part is
 // best effort: a missing file or tool leaves that part out, never fails.
+// With `host_root` (the agent in a container, the host's / mounted there),
+// the host's files are read under that prefix, so the bundle describes the
+// host and not the container: its name, OS release, time zone and disks.
 import { execFile } from 'node:child_process';
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile, readlink, statfs } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import type { ClockFact, Collector, DiskFact } from './types.ts';
 
 // Filesystems that hold data; proc, sysfs, cgroup, overlay (container roots), tmpfs... do not fill a disk.
@@ -13,12 +17,15 @@ export const host: Collector = {
   name: 'host',
   timeoutMs: 30_000,
   async collect(ctx) {
-    const release = await readFile('/etc/os-release', 'utf8').catch(() => undefined);
+    const root = ctx.config.host_root || undefined;
+    const release = await osRelease(root);
     const osName = release ? /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(release)?.[1] : undefined;
-    ctx.facts.host = { name: os.hostname(), os: osName, kernel: os.release(), uptimeSeconds: Math.round(os.uptime()) };
-    const disks = await diskUse();
+    const name = await hostName(root);
+    ctx.facts.host = { name, os: osName, kernel: os.release(), uptimeSeconds: Math.round(os.uptime()) };
+    const disks = await diskUse(root);
     ctx.facts.disks = disks;
-    const timedate = await command('timedatectl', ['show'], ctx.signal);
+    // timedatectl asks this machine's systemd: the host's only when not in a container.
+    const timedate = root ? undefined : await command('timedatectl', ['show'], ctx.signal);
     const fields = Object.fromEntries(
       (timedate ?? '').split('\n').flatMap((line) => {
         const at = line.indexOf('=');
@@ -26,7 +33,8 @@ export const host: Collector = {
       }),
     );
     const clock: ClockFact = {
-      timezone: fields.Timezone || Intl.DateTimeFormat().resolvedOptions().timeZone,
+      timezone:
+        fields.Timezone || (root && (await hostTimezone(root))) || Intl.DateTimeFormat().resolvedOptions().timeZone,
       ntpSynchronized: fields.NTPSynchronized === undefined ? undefined : fields.NTPSynchronized === 'yes',
       engineSkewMs: undefined,
     };
@@ -34,7 +42,7 @@ export const host: Collector = {
     const cpus = os.cpus();
     await ctx.emit('host/host.json', {
       json: {
-        hostname: os.hostname(),
+        hostname: name,
         os_release: release ? Object.fromEntries(parseOsRelease(release)) : null,
         kernel: os.release(),
         arch: os.arch(),
@@ -52,7 +60,7 @@ export const host: Collector = {
         disks: disks.map((d) => ({ mount: d.mount, type: d.fsType, size_bytes: d.sizeBytes, used_bytes: d.usedBytes })),
       },
     });
-    const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => undefined);
+    const meminfo = await readFile(join(root ?? '/', 'proc/meminfo'), 'utf8').catch(() => undefined);
     if (meminfo) await ctx.emit('host/meminfo.txt', meminfo);
   },
 };
@@ -64,8 +72,57 @@ function parseOsRelease(text: string): [string, string][] {
   });
 }
 
-async function diskUse(): Promise<DiskFact[]> {
-  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+/** The host's name: its /etc/hostname under the host root, else this machine's. */
+async function hostName(root: string | undefined): Promise<string> {
+  if (root) {
+    const text = await readFile(join(root, 'etc/hostname'), 'utf8').catch(() => '');
+    const name = text.split('\n')[0]?.trim();
+    if (name) return name;
+  }
+  return os.hostname();
+}
+
+/**
+ * /etc/os-release, else /usr/lib/os-release. Under a host root an absolute
+ * symbolic link (/etc/os-release -> /usr/lib/os-release) would lead into the
+ * container, so the fallback is read by its own path.
+ */
+async function osRelease(root: string | undefined): Promise<string | undefined> {
+  for (const path of ['etc/os-release', 'usr/lib/os-release']) {
+    const text = await readFile(join(root ?? '/', path), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+/** The host's zone from /etc/timezone or the /etc/localtime link, under the host root. */
+async function hostTimezone(root: string): Promise<string | undefined> {
+  const text = await readFile(join(root, 'etc/timezone'), 'utf8').catch(() => '');
+  if (text.trim()) return text.trim();
+  const link = await readlink(join(root, 'etc/localtime')).catch(() => '');
+  return /zoneinfo\/(.+)$/.exec(link)?.[1];
+}
+
+/**
+ * Mounted file systems and their use. Under a host root the mount table is
+ * the host's init's (proc/1/mounts, as node_exporter reads it), and each
+ * mount point is measured under the prefix but reported by its host path.
+ */
+async function diskUse(root: string | undefined): Promise<DiskFact[]> {
+  let mounts = await readFile(root ? join(root, 'proc/1/mounts') : '/proc/mounts', 'utf8').catch(() => '');
+  if (root && !mounts) {
+    // The host's init is not ours to read: the host's file systems as this machine sees them under the prefix.
+    const own = await readFile('/proc/mounts', 'utf8').catch(() => '');
+    const prefix = root.replace(/\/+$/, '');
+    mounts = own
+      .split('\n')
+      .flatMap((line) => {
+        const [device, mount, ...rest] = line.split(' ');
+        if (!mount || (mount !== prefix && !mount.startsWith(`${prefix}/`))) return [];
+        return [[device, mount.slice(prefix.length) || '/', ...rest].join(' ')];
+      })
+      .join('\n');
+  }
   const seen = new Set<string>();
   const disks: DiskFact[] = [];
   for (const line of mounts.split('\n')) {
@@ -78,7 +135,7 @@ async function diskUse(): Promise<DiskFact[]> {
     // Bind mounts of one device repeat it: report each device once.
     if (seen.has(device)) continue;
     try {
-      const fs = await statfs(mount);
+      const fs = await statfs(root ? join(root, mount) : mount);
       seen.add(device);
       const size = fs.blocks * fs.bsize;
       disks.push({ mount, fsType, sizeBytes: size, usedBytes: size - fs.bfree * fs.bsize });

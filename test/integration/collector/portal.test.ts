@@ -179,6 +179,47 @@ describe.skipIf(!requireService('docker'))('the portal in a browser', () => {
     await colleague.context.close();
   });
 
+  it('narrows a search to the time dragged across on the histogram, and to the time picked with the keyboard', async () => {
+    const { page } = admin;
+    // Every line of the bundle: the histogram spans the hour the bundle covers.
+    await page.goto(`${collector.url}/search?${new URLSearchParams({ q: '', bundle: firstId })}`);
+    await page.waitForSelector('.histogram .slot');
+    const total = Number(((await page.textContent('.summary')) as string).replace(/[^0-9]/g, ''));
+    const box = (await page.locator('.histogram').boundingBox()) as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
+    await page.mouse.move(box.x + box.width * 0.02, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForURL(/from=.*to=/);
+    const url = new URL(page.url());
+    const from = Date.parse(url.searchParams.get('from') as string);
+    const to = Date.parse(url.searchParams.get('to') as string);
+    expect(to).toBeGreaterThan(from);
+    await page.waitForSelector('.chips a:has-text("from")');
+    await page.waitForSelector('li.hit');
+    const narrowed = Number(((await page.textContent('.summary')) as string).replace(/[^0-9]/g, ''));
+    expect(narrowed).toBeLessThanOrEqual(total);
+    for (const stamp of await page.locator('li.hit time').allTextContents()) {
+      const ms = Date.parse(stamp.replace(' ', 'T'));
+      expect(ms).toBeGreaterThanOrEqual(from);
+      expect(ms).toBeLessThan(to);
+    }
+    // The same with the keyboard: focus the histogram, pick two buckets, Enter.
+    await page.goto(`${collector.url}/search?${new URLSearchParams({ q: '', bundle: firstId })}`);
+    await page.waitForSelector('.histogram .slot');
+    await page.focus('.histogram');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Shift+ArrowRight');
+    expect(await page.textContent('.histogram-status')).toMatch(/ to .*: [0-9,]+ matches/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/from=.*to=/);
+  });
+
   it('shows the planted restart-loop and oom-killed findings first on the bundle page', async () => {
     const { page } = admin;
     await page.goto(`${collector.url}/bundles/${firstId}`);

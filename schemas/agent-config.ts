@@ -10,7 +10,8 @@ export const MultilineSchema = Type.Object(
   {
     mode: Type.Union([Type.Literal('auto'), Type.Literal('off'), Type.Literal('pattern')], {
       default: 'auto',
-      description: 'auto joins Java, Python and Go stack traces; pattern uses start_pattern',
+      description:
+        'auto joins the stack traces of Java, Go, Python, Node.js, Ruby, PHP, C# and Dart; pattern uses start_pattern',
     }),
     start_pattern: Opt(Type.String({ description: 'A line matching this starts a new event (mode: pattern)' })),
     flush_after: Duration('2s', 'Emit a pending event after this long without a continuation'),

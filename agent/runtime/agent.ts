@@ -1,12 +1,12 @@
 // Assembles and runs the agent: checkpoint store, spool, sink, sources and the
 // status endpoint. Starts sinks before sources and stops sources before sinks,
 // so everything read is spooled and everything spooled gets its chance to ship.
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseBytes } from '../../core/units.ts';
 import { toolVersion } from '../../core/version.ts';
 import { CheckpointStore } from '../checkpoint/store.ts';
 import type { AgentConfig } from '../config.ts';
+import { agentHostName } from '../host-name.ts';
 import type { Logger } from '../logger.ts';
 import { Counters } from '../pipeline/counters.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../pipeline/types.ts';
@@ -74,7 +74,7 @@ export class Agent {
 
   private async startAll(): Promise<void> {
     const { config, dataDir, logger } = this.options;
-    const hostName = config.host_name ?? hostname();
+    const hostName = agentHostName(config);
     const state = new CheckpointStore(join(dataDir, 'state'), {
       onWarning: (warning) => logger.warn(warning, 'checkpoint unreadable; starting that source from its beginning'),
     });

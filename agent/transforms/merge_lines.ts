@@ -1,7 +1,8 @@
-// Multiline merge: joins the lines of a Java stack trace, a Python traceback
-// or a Go panic into one event (mode auto), or every line that does not match
-// start_pattern onto the line before it (mode pattern). One merger holds the
-// state of one stream; the caller keys mergers (file, container + stream).
+// Multiline merge: joins the lines of a stack trace, a traceback or a panic
+// into one event (mode auto, grammar in pipeline/multiline-auto.ts), or every
+// line that does not match start_pattern onto the line before it (mode
+// pattern). One merger holds the state of one stream; the caller keys
+// mergers (file, container + stream).
 // Pure and synchronous with an explicit clock, so both sources and the tests
 // drive it the same way. Every line that goes in comes out exactly once, in
 // order: the caps split or cut an event, never drop a line.
@@ -9,6 +10,7 @@ import { CodedError } from '../../core/coded-error.ts';
 import { parseBytes, parseDuration } from '../../core/units.ts';
 import type { MultilineConfig } from '../../schemas/agent-config.ts';
 import { agentErrors } from '../errors.ts';
+import { type AutoState, autoNext, autoOpens } from '../pipeline/multiline-auto.ts';
 
 export interface MergeInput<M> {
   text: string;
@@ -47,8 +49,9 @@ export interface LineMerger<M> {
 }
 
 type Mode = 'off' | 'auto' | 'pattern';
-// The grammar a held event is in; 'none' when nothing can continue.
-type State = 'none' | 'java' | 'py-trace' | 'py-ended' | 'py-chain' | 'go' | 'pattern';
+// The grammar a held event is in: one of auto's (pipeline/multiline-auto.ts),
+// or 'pattern'; 'none' when nothing can continue.
+type State = AutoState | 'pattern';
 
 interface Settings {
   mode: Mode;
@@ -58,21 +61,6 @@ interface Settings {
   maxBytes: number;
 }
 
-// Java (as Fluent Bit's built-in rules): a start line names an exception; the
-// second form is a bare fully-qualified class, as printStackTrace writes a
-// custom exception ("com.acme.Rejected: no funds"). No nested quantifier can
-// backtrack: each repeated group ends in a character its body cannot match.
-const JAVA_START = /(?:Exception|Error|Throwable)(?::|\s*$)|^(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*(?::|$)/;
-const JAVA_CONT = /^(?:\s+(?:eval )?at |\s*(?:Caused by:|Suppressed:|\.\.\. \d+ (?:more|common frames omitted)))/;
-const PY_START = /^Traceback \(most recent call last\):\s*$/;
-const PY_CHAIN =
-  /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
-const GO_START = /^(?:panic: |fatal error: |goroutine \d+ .*\]:$|SIG[A-Z]+: )/;
-// Inside a Go dump: indented frame lines, goroutine headers, function lines
-// ("main.(*T).run(...)"), "created by ...", signal and runtime lines.
-const GO_CONT = /^(?:\s|goroutine \d+ .*\]:$|created by |\[signal |panic: |runtime stack:|PC=|[^\s(]+\(.*\)$)/;
-// After a blank line only a new section of the same dump continues it.
-const GO_AFTER_BLANK = /^(?:goroutine \d+ .*\]:$|runtime stack:|\[signal )/;
 const MAX_HELD_BLANKS = 8;
 
 const settingsCache = new WeakMap<MultilineConfig, Settings>();
@@ -151,10 +139,7 @@ export function createFreshLine<M>(config: MultilineConfig): {
 function opensDump(mode: Mode, text: string): State {
   if (mode === 'pattern') return 'pattern';
   if (mode === 'off') return 'none';
-  if (PY_START.test(text)) return 'py-trace';
-  if (GO_START.test(text)) return 'go';
-  if (JAVA_START.test(text)) return 'java';
-  return 'none';
+  return autoOpens(text);
 }
 
 /** A merger for one stream; the config is compiled once and shared between streams. */
@@ -226,33 +211,11 @@ export function createLineMerger<M>(config: MultilineConfig): LineMerger<M> {
     const blank = text.trim() === '';
     const afterBlank = blanks.length > 0;
     if (blank && blanks.length >= MAX_HELD_BLANKS) return 'break';
-    switch (state) {
-      case 'none':
-        return 'break';
-      case 'pattern':
-        return settings.start?.test(text) ? 'break' : 'join';
-      case 'java':
-        return !blank && JAVA_CONT.test(text) ? 'join' : 'break';
-      case 'py-trace':
-        if (blank) return 'hold';
-        if (/^\s/.test(text)) return 'join';
-        if (afterBlank) return 'break';
-        state = 'py-ended';
-        return 'join';
-      case 'py-ended':
-        if (blank) return 'hold';
-        if (!PY_CHAIN.test(text)) return 'break';
-        state = 'py-chain';
-        return 'join';
-      case 'py-chain':
-        if (blank) return 'hold';
-        if (!PY_START.test(text)) return 'break';
-        state = 'py-trace';
-        return 'join';
-      case 'go':
-        if (blank) return 'hold';
-        return (afterBlank ? GO_AFTER_BLANK : GO_CONT).test(text) ? 'join' : 'break';
-    }
+    if (state === 'pattern') return settings.start?.test(text) ? 'break' : 'join';
+    const next = autoNext(state, text, blank, afterBlank);
+    if (next === 'hold' || next === 'break') return next;
+    state = next;
+    return 'join';
   };
 
   const opens = (text: string): State => opensDump(mode, text);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile, readlink, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { agentHostName } from '../../host-name.ts';
 import type { ClockFact, Collector, DiskFact } from './types.ts';
 
 // Filesystems that hold data; proc, sysfs, cgroup, overlay (container roots), tmpfs... do not fill a disk.
@@ -20,7 +21,7 @@ export const host: Collector = {
     const root = ctx.config.host_root || undefined;
     const release = await osRelease(root);
     const osName = release ? /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(release)?.[1] : undefined;
-    const name = await hostName(root);
+    const name = agentHostName(ctx.config);
     ctx.facts.host = { name, os: osName, kernel: os.release(), uptimeSeconds: Math.round(os.uptime()) };
     const disks = await diskUse(root);
     ctx.facts.disks = disks;
@@ -70,16 +71,6 @@ function parseOsRelease(text: string): [string, string][] {
     const match = /^([A-Z_0-9]+)=(.*)$/.exec(line.trim());
     return match ? [[match[1] as string, (match[2] as string).replace(/^"(.*)"$/, '$1')]] : [];
   });
-}
-
-/** The host's name: its /etc/hostname under the host root, else this machine's. */
-async function hostName(root: string | undefined): Promise<string> {
-  if (root) {
-    const text = await readFile(join(root, 'etc/hostname'), 'utf8').catch(() => '');
-    const name = text.split('\n')[0]?.trim();
-    if (name) return name;
-  }
-  return os.hostname();
 }
 
 /**

@@ -71,7 +71,11 @@ describe.skipIf(!ready)('syslog listener limits', () => {
     third.on('error', () => undefined);
     await closed(third);
     await Promise.all([closed(first), closed(second)]);
-    const tcp = (await agent.status()).sources.syslog?.listeners[0];
+    // The client sees the close before the agent has counted it: wait for the agent's own count.
+    const tcp = await until('the closed connections to leave the count', async () => {
+      const listener = (await agent.status()).sources.syslog?.listeners[0];
+      return listener?.connections === 0 ? listener : undefined;
+    });
     expect(tcp).toMatchObject({ refused: 1, idle_closed: 2, connections: 0 });
     const docs = await waitForDocs(es, namespace, { term: { 'log.syslog.appname': `limit-${run}` } }, 1);
     expect(docs[0]?.message).toBe('before the idle close');

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentConfigSecrets, loadAgentConfig, printableAgentConfig } from '../../../agent/config.ts';
 import { CodedError } from '../../../core/coded-error.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const fixture = (name: string) => join(import.meta.dirname, '../../fixtures/config', name);
 
@@ -75,7 +75,7 @@ describe('agent configuration', () => {
   });
 
   it('rejects a file whose top level is not a mapping', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shiplog-config-'));
+    const dir = tempDir('shiplog-config-');
     const file = join(dir, 'list.yml');
     writeFileSync(file, '- a\n- b\n');
     expect(loadError(file).code).toBe('SHIPLOG_ERR_CONFIG_PARSE');

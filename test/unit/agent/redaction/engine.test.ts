@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../../../agent/redaction/index.ts';
+import { tempDir } from '../../../helpers/temp.ts';
 
 const siteKey = Buffer.alloc(32, 3);
 
 function ruleFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'shiplog-redaction-'));
+  const dir = tempDir('shiplog-redaction-');
   const path = join(dir, 'rules.yaml');
   writeFileSync(path, text);
   return path;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../../../agent/redaction/index.ts';
 import { builtInPackPaths, loadPack, ruleSetHash } from '../../../../agent/redaction/rules.ts';
+import { tempDir } from '../../../helpers/temp.ts';
 
 function packFile(text: string, name = 'rules.yaml'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'shiplog-rules-')), name);
+  const path = join(tempDir('shiplog-rules-'), name);
   writeFileSync(path, text);
   return path;
 }

@@ -1,11 +1,11 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../../../agent/redaction/index.ts';
 import { loadOrCreateSiteKey, siteKeyId, siteKeyPath } from '../../../../agent/redaction/site-key.ts';
+import { tempDir } from '../../../helpers/temp.ts';
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 'shiplog-sitekey-'));
+const dataDir = () => tempDir('shiplog-sitekey-');
 
 describe('site key', () => {
   it('is created on first use with mode 0600 in a 0700 folder, then reused', () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../../../agent/redaction/index.ts';
+import { tempDir } from '../../../helpers/temp.ts';
 
 const siteKey = Buffer.alloc(32, 9);
 
@@ -100,7 +100,7 @@ describe('redactStream', () => {
   });
 
   it('redacts a file by path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shiplog-redact-file-'));
+    const dir = tempDir('shiplog-redact-file-');
     writeFileSync(join(dir, 'in.log'), 'a secret=abcdefgh1\nb\n');
     const report = await createRedactor({ siteKey }).redactFile(join(dir, 'in.log'), join(dir, 'out.log'));
     expect(readFileSync(join(dir, 'out.log'), 'utf8')).toBe('a secret=[REDACTED:secret-assignment]\nb\n');
@@ -127,7 +127,7 @@ describe('scanStream', () => {
 describe('operator prefilters over a chunk of lines', () => {
   // A line at a time (a bundle's line session) and a chunk of lines at once (streams, staging workers) must agree.
   const redactorWith = (prefilter: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'shiplog-prefilter-'));
+    const dir = tempDir('shiplog-prefilter-');
     const pack = join(dir, 'site.yaml');
     writeFileSync(
       pack,

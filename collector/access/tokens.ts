@@ -310,7 +310,7 @@ function optionsInvalid(detail: string): CodedError {
 }
 
 /** The audit entry's tenant: the token's own; none for staff and global tokens (global admins see those). */
-function auditTenant(grant: Grant): string | null {
+export function auditTenant(grant: Grant): string | null {
   return grant.role === 'staff' || isGlobalAdmin(grant) ? null : grant.tenant;
 }
 

@@ -8,7 +8,7 @@ import { CodedError } from '../../../core/coded-error.ts';
 import { recordAudit } from '../../access/audit.ts';
 import { everyTenant, isGlobalAdmin, type Principal } from '../../access/principal.ts';
 import { closeSession, openSession, sessionLifetimeMs } from '../../access/sessions.ts';
-import { authenticate } from '../../access/tokens.ts';
+import { auditTenant, authenticate } from '../../access/tokens.ts';
 import { collectorErrors } from '../../errors.ts';
 import type { CollectorService } from '../../service.ts';
 import { principalOf, sessionCookie } from '../server.ts';
@@ -27,7 +27,7 @@ export async function signInRoute(
     const session = openSession(service.control, principal.tokenId);
     recordAudit(service.control, {
       actor: principal,
-      tenant: ownTenant(principal),
+      tenant: auditTenant(principal),
       action: 'sign-in',
       target: principal.tokenId,
     });
@@ -60,26 +60,17 @@ function setSessionCookie(reply: FastifyReply, value: string, secure: boolean, m
 
 /** What the pages need to know of who signed in: the role, and the tenants it reads and administers. */
 function describe(service: CollectorService, principal: Principal) {
-  const all = isGlobalAdmin(principal) ? principal.readable : [];
   return {
     token_id: principal.tokenId,
     role: principal.role,
     tenant: principal.tenant,
     global_admin: isGlobalAdmin(principal),
     readable: principal.readable,
-    administers: isGlobalAdmin(principal)
-      ? all
-      : principal.tenant !== null && principal.canAdmin(principal.tenant)
-        ? [principal.tenant]
-        : [],
+    administers: principal.readable.filter((tenant) => principal.canAdmin(tenant)),
     uploads_to:
       principal.tenant !== null && principal.tenant !== everyTenant && principal.canUpload(principal.tenant)
         ? principal.tenant
         : null,
     max_upload_bytes: service.maxUploadBytes,
   };
-}
-
-function ownTenant(principal: Principal): string | null {
-  return principal.role === 'staff' || isGlobalAdmin(principal) ? null : principal.tenant;
 }

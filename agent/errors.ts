@@ -29,7 +29,8 @@ export const agentErrors = {
   // elasticsearch sink
   SINK_ES_TLS_FILE: {
     code: 'SHIPLOG_ERR_SINK_ES_TLS_FILE',
-    message: 'cannot read {setting} file {path}: {detail}. Point it at a readable PEM file.',
+    message:
+      '{setting} ({path}) cannot be used: {detail}. Point tls.ca at the PEM certificate of the CA that signed the cluster, and tls.cert and tls.key at a PEM client certificate and its unencrypted private key.',
     permanent: true,
   },
   SINK_ES_UNREACHABLE: {
@@ -39,8 +40,61 @@ export const agentErrors = {
   },
   SINK_ES_AUTH: {
     code: 'SHIPLOG_ERR_SINK_ES_AUTH',
+    message: 'Elasticsearch at {url} refused {credentials} ({detail}). {advice}; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_FORBIDDEN: {
+    code: 'SHIPLOG_ERR_SINK_ES_FORBIDDEN',
     message:
-      'Elasticsearch refused our credentials ({detail}). Check elasticsearch.username/password or api_key; events stay in the spool meanwhile.',
+      'Elasticsearch at {url} does not allow {principal} to {action}: {detail}. Give it a role with the cluster privileges monitor and manage_index_templates and the index privileges create_doc and auto_configure on {pattern} (docs/agent.md); events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_HTTPS_REQUIRED: {
+    code: 'SHIPLOG_ERR_SINK_ES_HTTPS_REQUIRED',
+    message:
+      'Elasticsearch at {url} closed the connection without an answer, and that port speaks HTTPS: write https:// in elasticsearch.url, with elasticsearch.tls.ca (or tls.ca_fingerprint) for the CA that signed the cluster; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TLS_UNTRUSTED: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_UNTRUSTED',
+    message:
+      'the certificate of Elasticsearch at {url} is not trusted ({detail}): {advice}. Events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TLS_FINGERPRINT: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_FINGERPRINT',
+    message:
+      "no certificate that Elasticsearch at {url} presented has the SHA-256 fingerprint in elasticsearch.tls.ca_fingerprint ({expected}); it presented {presented}. Set ca_fingerprint to the fingerprint of the cluster's HTTP CA certificate (openssl x509 -noout -fingerprint -sha256 -in http_ca.crt), or check that {url} is the cluster you mean. Events stay in the spool meanwhile.",
+    permanent: false,
+  },
+  SINK_ES_TLS_HOSTNAME: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_HOSTNAME',
+    message:
+      "the certificate of Elasticsearch at {url} is not issued for {host} ({detail}). Use a name the certificate lists in elasticsearch.url, or reissue the cluster's HTTP certificate with {host} in its subjectAltName. Events stay in the spool meanwhile.",
+    permanent: false,
+  },
+  SINK_ES_TLS_CLIENT_CERT_MISSING: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_CLIENT_CERT_MISSING',
+    message:
+      'Elasticsearch at {url} requires a client certificate ({detail}) and none is configured. Set elasticsearch.tls.cert and elasticsearch.tls.key to a certificate and key signed by a CA the cluster trusts (its xpack.security.http.ssl.certificate_authorities) and restart the agent; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TLS_CLIENT_CERT_EXPIRED: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_CLIENT_CERT_EXPIRED',
+    message:
+      'Elasticsearch at {url} refused the client certificate {path} (elasticsearch.tls.cert): it {validity} ({detail}). Renew it, point elasticsearch.tls.cert and elasticsearch.tls.key at the new files and restart the agent; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TLS_CLIENT_CERT_REFUSED: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_CLIENT_CERT_REFUSED',
+    message:
+      'Elasticsearch at {url} refused the client certificate {path} (elasticsearch.tls.cert, issued by {issuer}) although it is within its dates ({detail}). The cluster accepts only client certificates signed by a CA in its xpack.security.http.ssl.certificate_authorities: use a certificate one of them signed, or add the CA that signed this one there; events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_ES_TLS_HANDSHAKE: {
+    code: 'SHIPLOG_ERR_SINK_ES_TLS_HANDSHAKE',
+    message:
+      'the TLS handshake with Elasticsearch at {url} failed ({detail}). {advice}; events stay in the spool meanwhile.',
     permanent: false,
   },
   SINK_ES_TEMPLATE: {
@@ -51,6 +105,30 @@ export const agentErrors = {
   SINK_ES_REJECTED: {
     code: 'SHIPLOG_ERR_SINK_ES_REJECTED',
     message: 'Elasticsearch rejected {count} event(s) for good ({detail}); they were written to {path}.',
+    permanent: true,
+  },
+  // syslog forward sink
+  SINK_SYSLOG_UNREACHABLE: {
+    code: 'SHIPLOG_ERR_SINK_SYSLOG_UNREACHABLE',
+    message:
+      'cannot reach the syslog receiver at {address} over {transport}: {detail}. Events stay in the spool and are sent once it answers.',
+    permanent: false,
+  },
+  SINK_SYSLOG_CONNECTION_LOST: {
+    code: 'SHIPLOG_ERR_SINK_SYSLOG_CONNECTION_LOST',
+    message:
+      'the connection to the syslog receiver at {address} ended with {count} event(s) not yet confirmed ({detail}); they are sent again, so the receiver may see some of them twice (same event_id).',
+    permanent: false,
+  },
+  SINK_SYSLOG_TLS: {
+    code: 'SHIPLOG_ERR_SINK_SYSLOG_TLS',
+    message:
+      'TLS with the syslog receiver at {address} failed: {detail}. Check syslog_forward.tls (ca, cert, key, server_name); events stay in the spool meanwhile.',
+    permanent: false,
+  },
+  SINK_SYSLOG_TLS_FILE: {
+    code: 'SHIPLOG_ERR_SINK_SYSLOG_TLS_FILE',
+    message: 'cannot read syslog_forward.tls.{setting} file {path}: {detail}. Point it at a readable PEM file.',
     permanent: true,
   },
   // redaction
@@ -135,6 +213,12 @@ export const agentErrors = {
       'container {container} uses a log driver that the Docker API cannot read back ({detail}). Use the json-file, local or journald driver, or keep dual logging on (do not set cache-disabled).',
     permanent: true,
   },
+  DOCKER_LOGS_ROTATED_AWAY: {
+    code: 'SHIPLOG_ERR_DOCKER_LOGS_ROTATED_AWAY',
+    message:
+      "the Docker engine no longer holds the logs of container {container} between {from}, the last line read, and {to}, the oldest it still has: the log driver rotated them away (max-file) while the agent was stopped, and any lines written in between are lost; the engine does not say how many. Raise the container's max-size or max-file, or keep the agent running.",
+    permanent: true,
+  },
   DOCKER_LOGS_STREAM: {
     code: 'SHIPLOG_ERR_DOCKER_LOGS_STREAM',
     message:
@@ -151,7 +235,13 @@ export const agentErrors = {
   FILE_ROTATED_AWAY: {
     code: 'SHIPLOG_ERR_FILE_ROTATED_AWAY',
     message:
-      '{path}: {bytes} byte(s) were rotated away or truncated before they were read ({detail}). Keep more rotations (logrotate "rotate") or keep the agent running so it keeps up.',
+      '{path}: at least {bytes} byte(s) of {file} from byte {offset} on were lost before they were read: {detail}. Keep more rotations (logrotate "rotate"), or use rename rotation instead of copytruncate, so the agent can keep up.',
+    permanent: true,
+  },
+  FILE_LOST_WHILE_STOPPED: {
+    code: 'SHIPLOG_ERR_FILE_LOST_WHILE_STOPPED',
+    message:
+      '{path}: at least {bytes} byte(s) of {file} from byte {offset} on were never read ({detail}). Keep more rotations (logrotate "rotate") than the agent can be stopped for, or keep it running.',
     permanent: true,
   },
   FILE_TIMEZONE_INVALID: {
@@ -190,6 +280,12 @@ export const agentErrors = {
     code: 'SHIPLOG_ERR_SHIP_UNREADABLE',
     message: 'cannot read {path}: {detail}. Check the path and its permissions; files before it were shipped.',
     permanent: true,
+  },
+  SHIP_TIMEOUT: {
+    code: 'SHIPLOG_ERR_SHIP_TIMEOUT',
+    message:
+      'gave up: {target} acknowledged nothing for {timeout} (last error: {detail}). {acknowledged} event(s) were acknowledged and {shipped} of {files} file(s) are fully shipped; left: {left}. Nothing was lost: the files are untouched, and running the same command again ships the rest (events already stored keep their ids and are stored once). Check that the cluster is reachable, or allow more time with --timeout.',
+    permanent: false,
   },
   // bundle collectors
   COLLECTOR_TIMEOUT: {

@@ -2,6 +2,7 @@
 // Every key is optional: the defaults below are the embedded defaults that
 // `shiplog agent` runs on with no configuration at all.
 import { type Static, Type } from '@sinclair/typebox';
+import { FACILITY_NAMES } from '../agent/parsers/syslog-5424.ts';
 import { ByteSize, Duration, Secret, Strict } from './common.ts';
 
 const Opt = Type.Optional;
@@ -35,6 +36,10 @@ export const DockerSourceSchema = Type.Object(
       description: 'Label keys (globs) copied into container.labels',
     }),
     max_line_bytes: ByteSize('1MiB', 'Reassembled partial lines are cut and flagged past this size'),
+    max_inflight_bytes: ByteSize(
+      '16MiB',
+      "Bytes read from all containers' log streams and not yet spooled, at most; past it the streams pause (dockerd keeps the lines)",
+    ),
     multiline: MultilineSchema,
   },
   { ...Strict, default: {} },
@@ -119,6 +124,21 @@ export const TlsClientSchema = Type.Object(
   Strict,
 );
 
+// The Elasticsearch sink's TLS settings: the common ones plus a pinned CA.
+export const ElasticsearchTlsSchema = Type.Object(
+  {
+    ...TlsClientSchema.properties,
+    ca_fingerprint: Opt(
+      Type.String({
+        pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$',
+        description:
+          "SHA-256 fingerprint (hex, colons optional) of the CA certificate that signed the cluster's HTTP certificate: that CA is trusted without a CA file (with tls.ca too, it must also match)",
+      }),
+    ),
+  },
+  Strict,
+);
+
 export const ElasticsearchSinkSchema = Type.Object(
   {
     url: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
@@ -128,14 +148,79 @@ export const ElasticsearchSinkSchema = Type.Object(
     namespace: Type.String({ default: 'default', pattern: '^[a-z0-9_.]+$' }),
     username: Opt(Type.String()),
     password: Secret('Basic-auth password'),
-    api_key: Secret('API key (base64 id:key), sent as Authorization: ApiKey'),
-    tls: Opt(TlsClientSchema),
+    api_key: Secret(
+      'API key: the encoded form Elasticsearch returns (base64 of id:key), or id:key; sent as Authorization: ApiKey',
+    ),
+    tls: Opt(ElasticsearchTlsSchema),
     batch_bytes: ByteSize('5MiB', 'Largest bulk request body'),
     batch_events: Type.Integer({ minimum: 1, default: 2000 }),
     flush_after: Duration('1s', 'Send a partial batch after this long'),
     concurrency: Type.Integer({ minimum: 1, maximum: 8, default: 2 }),
     compression: Type.Boolean({ default: true, description: 'gzip bulk bodies (level 1: fast, most of the saving)' }),
     dead_letter: Type.Boolean({ default: true, description: 'Write rejected events to a local dead-letter file' }),
+  },
+  Strict,
+);
+
+export const SyslogForwardSchema = Type.Object(
+  {
+    address: Type.String({
+      pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$',
+      description: "HOST:PORT of the customer's SIEM or syslog relay; setting this turns the forward on",
+    }),
+    transport: Type.Union([Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('udp')], {
+      default: 'tcp',
+      description: 'tcp (RFC 6587), tls (RFC 5425, port 6514 by convention) or udp (RFC 5426: no delivery promise)',
+    }),
+    format: Type.Union([Type.Literal('rfc5424'), Type.Literal('rfc3164')], {
+      default: 'rfc5424',
+      description: 'rfc5424 carries the container in structured data; rfc3164 for receivers that know nothing newer',
+    }),
+    framing: Type.Union([Type.Literal('octet_counting'), Type.Literal('newline')], {
+      default: 'octet_counting',
+      description:
+        'TCP and TLS framing: octet_counting keeps multi-line events whole; newline writes line feeds inside an event as #012',
+    }),
+    facility: Type.Union(
+      FACILITY_NAMES.map((name) => Type.Literal(name)),
+      { default: 'user', description: 'Facility of events that did not arrive by syslog with their own' },
+    ),
+    sd_id: Type.String({
+      default: 'shiplog@32473',
+      pattern: '^[!#-<>-\\\\^-~]{1,32}$',
+      description:
+        "SD-ID of the element carrying container and event id (32473 is RFC 5612's example number; use your own)",
+    }),
+    max_message_bytes: ByteSize('64KiB', 'Longer messages are cut there and flagged with a truncated parameter'),
+    confirm_after: Duration(
+      '250ms',
+      'TCP and TLS: a batch counts as delivered once the connection has stood this long after writing it',
+    ),
+    tls: Opt(
+      Type.Object(
+        {
+          ca: Opt(Type.String({ description: 'PEM file of the CA that signed the receiver certificate' })),
+          cert: Opt(Type.String({ description: 'PEM client certificate, for receivers that require one' })),
+          key: Opt(Type.String({ description: 'PEM key of cert' })),
+          server_name: Opt(
+            Type.String({ description: 'Name to verify the receiver certificate against; default the host' }),
+          ),
+          verify: Type.Boolean({
+            default: true,
+            description: 'Verify the receiver certificate (never turn off in production)',
+          }),
+        },
+        Strict,
+      ),
+    ),
+    batch_events: Type.Integer({ minimum: 1, default: 5000 }),
+    batch_bytes: ByteSize('4MiB', 'Most bytes read from the spool at once'),
+    concurrency: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 8,
+      description: 'Batches written and awaiting confirmation at once',
+    }),
   },
   Strict,
 );
@@ -194,6 +279,7 @@ export const AgentConfigSchema = Type.Object(
     ),
     spool: SpoolSchema,
     elasticsearch: Opt(ElasticsearchSinkSchema),
+    syslog_forward: Opt(SyslogForwardSchema),
     status: StatusServerSchema,
     redaction: RedactionSettingsSchema,
     bundle: BundleSettingsSchema,
@@ -203,6 +289,7 @@ export const AgentConfigSchema = Type.Object(
 
 export type AgentConfig = Static<typeof AgentConfigSchema>;
 export type ElasticsearchSinkConfig = Static<typeof ElasticsearchSinkSchema>;
+export type SyslogForwardConfig = Static<typeof SyslogForwardSchema>;
 export type SpoolConfig = Static<typeof SpoolSchema>;
 export type MultilineConfig = Static<typeof MultilineSchema>;
 export type SyslogSourceConfig = Static<typeof SyslogSourceSchema>;

@@ -5,13 +5,19 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
-export type ServiceName = 'docker' | 'rsyslog' | 'elasticsearch';
+export type ServiceName = 'docker' | 'rsyslog' | ElasticsearchNode;
+/** The test Elasticsearch nodes (test/services/es-nodes.sh). */
+export type ElasticsearchNode = 'elasticsearch' | 'elasticsearch-secure' | 'elasticsearch7';
 
 export interface Services {
   docker: boolean;
   rsyslog: boolean;
   elasticsearch: boolean;
+  'elasticsearch-secure': boolean;
+  elasticsearch7: boolean;
   esUrl: string;
+  /** URL and state directory of each node that started (the secure node's certificates are under <dir>/pki). */
+  esNodes: Partial<Record<ElasticsearchNode, { url: string; dir: string }>>;
 }
 
 declare module 'vitest' {
@@ -20,7 +26,10 @@ declare module 'vitest' {
   }
 }
 
-const SERVICES: ServiceName[] = ['docker', 'rsyslog', 'elasticsearch'];
+// Installed one after the other (they share the dpkg lock), then the
+// Elasticsearch nodes in one call, which starts them side by side.
+const SERVICES: ServiceName[] = ['docker', 'rsyslog'];
+const ES_NODES: ElasticsearchNode[] = ['elasticsearch', 'elasticsearch-secure', 'elasticsearch7'];
 const scriptsDir = fileURLToPath(new URL('../services/', import.meta.url));
 const stateDir = process.env.SHIPLOG_TEST_STATE ?? '/tmp/shiplog-test-services';
 
@@ -50,7 +59,10 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     docker: false,
     rsyslog: false,
     elasticsearch: false,
+    'elasticsearch-secure': false,
+    elasticsearch7: false,
     esUrl: `http://127.0.0.1:${process.env.SHIPLOG_TEST_ES_PORT ?? '9250'}`,
+    esNodes: {},
   };
   const missing: ServiceName[] = [];
 
@@ -63,25 +75,33 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
 
   // One call per service, in turn: a failure must not hide the others, and
   // the package installs behind them share one dpkg lock anyway.
+  const readyLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('ready '));
   for (const name of SERVICES) {
-    const { code, stdout } = await runScript('up.sh', name);
-    // e.g. "ready elasticsearch started http://127.0.0.1:9250"
-    const ready = stdout.split('\n').find((line) => line.startsWith(`ready ${name} `));
-    if (code !== 0 || !ready) {
+    const { stdout } = await runScript('up.sh', name);
+    if (readyLines(stdout).some((line) => line.startsWith(`ready ${name} `))) services[name] = true;
+    else missing.push(name);
+  }
+  // e.g. "ready elasticsearch started http://127.0.0.1:9250 /tmp/shiplog-test-services/elasticsearch-9250"
+  const { stdout } = await runScript('up.sh', ...ES_NODES);
+  for (const name of ES_NODES) {
+    const ready = readyLines(stdout).find((line) => line.startsWith(`ready ${name} `));
+    const [, , , url, dir] = ready?.split(' ') ?? [];
+    if (!url || !dir) {
       missing.push(name);
       continue;
     }
     services[name] = true;
-    const url = ready.split(' ')[3];
-    if (name === 'elasticsearch' && url) services.esUrl = url;
+    services.esNodes[name] = { url, dir };
+    if (name === 'elasticsearch') services.esUrl = url;
   }
 
-  // Elasticsearch holds a gigabyte of heap: stop it when a test run started
-  // it and no other run still uses it; one started by hand stays up.
-  // dockerd is cheap when idle and is left running.
+  // The Elasticsearch nodes hold gigabytes of heap: each is stopped when a
+  // test run started it and no other run still uses it; one started by hand
+  // stays up. dockerd is cheap when idle and is left running.
   const teardown = async () => {
     rmSync(lease, { force: true });
-    if (services.elasticsearch) await runScript('down.sh', '--if-unused', 'elasticsearch');
+    const started = ES_NODES.filter((name) => services[name]);
+    if (started.length > 0) await runScript('down.sh', '--if-unused', ...started);
   };
 
   const logOf = (name: ServiceName) => `${stateDir}/${name}-up.log`;

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Stops what test/services/up.sh started, found by the pidfiles it keeps.
-#   down.sh [--if-unused] [elasticsearch|docker|all]    (default: all)
+#   down.sh [--if-unused] [elasticsearch|elasticsearch-secure|elasticsearch7|docker|all]...
+#   (default: all)
 # A daemon without our pidfile was not started by us and is left alone.
-# --if-unused (used by the test run's teardown) stops Elasticsearch only when
+# --if-unused (used by the test run's teardown) stops an Elasticsearch node only when
 # a test run started it (not `npm run services:up`) and no test run still
 # holds a lease on it (a file named after its pid in $STATE/leases, written by
 # test/helpers/services-setup.ts): several sessions share one machine.
 set -euo pipefail
 
 STATE=${SHIPLOG_TEST_STATE:-/tmp/shiplog-test-services}
-ES_PORT=${SHIPLOG_TEST_ES_PORT:-9250}
+source "$(dirname "$0")/es-nodes.sh"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -49,34 +50,36 @@ live_leases() {
 
 # Under up.sh's lock, so a run that is starting or reusing the node is never
 # cut off half way (up.sh itself calls us with the lock already held).
-stop_elasticsearch() {
+stop_elasticsearch() { # node name
+  local name=$1
+  es_node "$name"
   if [[ -z ${SHIPLOG_TEST_LOCK_HELD:-} ]]; then
     mkdir -p "$STATE"
-    exec 9>"$STATE/elasticsearch.lock"
+    exec 9>"$STATE/$name.lock"
     flock 9
   fi
   if ((if_unused)); then
     local users by
     users=$(live_leases)
-    by=$(cat "$STATE/elasticsearch-$ES_PORT/started-by" 2>/dev/null || echo unknown)
+    by=$(cat "$NODE_DIR/started-by" 2>/dev/null || echo unknown)
     if [[ -n $users ]]; then
-      log "elasticsearch: still used by test run(s) $users; leaving it running"
+      log "$name: still used by test run(s) $users; leaving it running"
       return
     elif [[ $by != test-run ]]; then
-      log "elasticsearch: not started by a test run (started-by: $by); leaving it running"
+      log "$name: not started by a test run (started-by: $by); leaving it running"
       return
     fi
   fi
-  stop_pidfile elasticsearch "$STATE/elasticsearch-$ES_PORT/elasticsearch.pid" org.elasticsearch
+  stop_pidfile "$name" "$NODE_DIR/elasticsearch.pid" org.elasticsearch
 }
 
 if_unused=0
 if [[ ${1:-} == --if-unused ]]; then if_unused=1; shift; fi
 services=("${@:-all}")
-[[ ${services[0]} == all ]] && services=(elasticsearch docker)
+[[ ${services[0]} == all ]] && services=("${ES_NODES[@]}" docker)
 for svc in "${services[@]}"; do
   case $svc in
-  elasticsearch) (stop_elasticsearch) ;;
+  elasticsearch*) (stop_elasticsearch "$svc") ;;
   docker) stop_pidfile docker "$STATE/dockerd.pid" dockerd ;;
   rsyslog) log "rsyslog: nothing to stop (tests run their own rsyslogd)" ;;
   *) log "unknown service: $svc"; exit 1 ;;

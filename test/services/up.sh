@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs and starts the real services the integration tests talk to.
-#   up.sh [tools|docker|rsyslog|elasticsearch|packaging|all]    (default: all)
+#   up.sh [tools|docker|rsyslog|elasticsearch|elasticsearch-secure|elasticsearch7|packaging|all]...
+#   (default: all). Elasticsearch nodes named together start side by side.
 # Idempotent: a service that already answers is reused. Progress goes to
 # stderr; stdout gets one machine-readable line per ready service:
 #   ready <service> <started|reused|installed> [url]
+#   ready <elasticsearch node> <started|reused> <url> <state dir>
 # which test/helpers/services-setup.ts parses.
 set -euo pipefail
 # dockerd, rsyslogd and useradd live in sbin, which a non-login PATH may lack.
@@ -11,9 +13,6 @@ PATH=$PATH:/usr/sbin:/sbin
 
 STATE=${SHIPLOG_TEST_STATE:-/tmp/shiplog-test-services}
 CACHE=${SHIPLOG_TEST_CACHE:-/var/cache/shiplog-test}
-ES_VERSION=8.19.21
-ES_PORT=${SHIPLOG_TEST_ES_PORT:-9250}
-ES_DIR=$STATE/elasticsearch-$ES_PORT
 IMAGE=shiplog-test/busybox:latest
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -120,61 +119,113 @@ up_rsyslog() {
 }
 
 # ---------------------------------------------------------- elasticsearch
-ES_URL=http://127.0.0.1:$ES_PORT
-es_answers() { [[ $(curl -fsS --max-time 3 "$ES_URL/_cluster/health" 2>/dev/null) == *cluster_name* ]]; }
+# Several nodes from one start function, each with its own port, directory,
+# heap and settings (es-nodes.sh lists them; down.sh reads the same list).
+source "$(dirname "$0")/es-nodes.sh"
 
-es_home() { # fetches and unpacks once per machine; prints ES_HOME
-  local home=$CACHE/elasticsearch-$ES_VERSION zip=$CACHE/elasticsearch-$ES_VERSION.zip
+# The secure node's certificates and users are made fresh with each fresh
+# node; tests read them from $NODE_DIR/pki (ca.crt, ca.key, client.crt,
+# client.key, username, password, viewer-username, viewer-password).
+ES_USER=shiplog
+ES_VIEWER=shiplog-viewer
+
+es_answers() { # uses NODE_*
+  local curl=(curl -fsS --max-time 3)
+  if ((NODE_SECURE)); then
+    local pki=$NODE_DIR/pki
+    [[ -s $pki/password ]] || return 1
+    curl+=(--cacert "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key"
+      -u "$ES_USER:$(cat "$pki/password")")
+  fi
+  [[ $("${curl[@]}" "$NODE_URL/_cluster/health" 2>/dev/null) == *cluster_name* ]]
+}
+
+es_home() { # version; fetches and unpacks once per machine; prints ES_HOME
+  local version=$1
+  local home=$CACHE/elasticsearch-$version zip=$CACHE/elasticsearch-$version.zip
+  mkdir -p "$CACHE"
+  # Two nodes of one version may start at once: one fetches, the other waits.
+  exec 8>"$CACHE/elasticsearch-$version.lock"
+  flock 8
   if [[ ! -x $home/bin/elasticsearch ]]; then
-    mkdir -p "$CACHE"
     if [[ ! -s $zip ]]; then
-      log "elasticsearch: fetching $ES_VERSION from Maven Central (~107 MB)"
+      log "elasticsearch $version: fetching from Maven Central (60-110 MB)"
       has mvn || apt_install maven
       local dl; dl=$(mktemp -d "$CACHE/download.XXXXXX")
       (cd "$dl" && quiet mvn -q -B dependency:copy \
-        "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+        "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$version:zip" \
         -DoutputDirectory="$dl")
-      mv "$dl/elasticsearch-$ES_VERSION.zip" "$zip"
+      mv "$dl/elasticsearch-$version.zip" "$zip"
       rm -rf "$dl"
     fi
     has unzip || apt_install unzip
-    log "elasticsearch: unpacking into $home"
+    log "elasticsearch $version: unpacking into $home"
     # Unpack beside the target and rename, so an interrupted run never
     # leaves a half tree that looks complete.
     local tmp; tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
     quiet unzip -q "$zip" -d "$tmp"
     rm -rf "$home"
-    mv "$tmp/elasticsearch-$ES_VERSION" "$home"
+    mv "$tmp/elasticsearch-$version" "$home"
     rm -rf "$tmp"
   fi
+  exec 8>&-
   printf '%s' "$home"
 }
 
-es_java_home() {
-  local j
-  for j in ${ES_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-17-openjdk-amd64; do
+# 7.x needs Java 17: it relies on the Security Manager, which Java 24 removed.
+es_java_home() { # version
+  local j candidates=(/usr/lib/jvm/java-17-openjdk-amd64)
+  [[ $1 == 7.* ]] || candidates=(${ES_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 "${candidates[@]}")
+  for j in "${candidates[@]}"; do
     [[ -x $j/bin/java ]] && { printf '%s' "$j"; return; }
   done
   apt_install openjdk-17-jre-headless
   printf '%s' /usr/lib/jvm/java-17-openjdk-amd64
 }
 
-up_elasticsearch() {
-  local pidfile=$ES_DIR/elasticsearch.pid
-  local eslog=$ES_DIR/logs/shiplog-test.log
+# A private CA, the node's HTTP certificate (for 127.0.0.1, sent together
+# with its CA as Elasticsearch's own auto-configuration does, so the CA can
+# be pinned by fingerprint) and a client certificate, all made with openssl.
+es_make_pki() { # dir
+  local d=$1 name
+  mkdir -p "$d"
+  quiet openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shiplog test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+  printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+  for name in server client; do
+    quiet openssl req -newkey rsa:2048 -nodes -subj "/CN=shiplog test $name" \
+      -keyout "$d/$name.key" -out "$d/$name.csr"
+    quiet openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 825 -extfile "$d/$name.ext" -out "$d/$name.crt"
+    rm -f "$d/$name.csr" "$d/$name.ext"
+  done
+  cat "$d/server.crt" "$d/ca.crt" >"$d/server-chain.crt"
+  printf '%s\n' "$ES_USER" >"$d/username"
+  printf '%s\n' "$ES_VIEWER" >"$d/viewer-username"
+  openssl rand -hex 16 >"$d/password"
+  openssl rand -hex 16 >"$d/viewer-password"
+}
+
+# Starts the node es_node NAME describes, or reuses it when it answers.
+es_up() { # name
+  local name=$1
+  es_node "$name"
+  local pidfile=$NODE_DIR/elasticsearch.pid
+  local eslog=$NODE_DIR/logs/shiplog-test.log
   if ! es_answers && pid_alive "$pidfile"; then
-    log "elasticsearch: our node is running but not answering yet; waiting"
+    log "$name: our node is running but not answering yet; waiting"
     wait_for 120 es_answers || true
   fi
-  if es_answers; then echo "ready elasticsearch reused $ES_URL"; return; fi
+  if es_answers; then echo "ready $name reused $NODE_URL $NODE_DIR"; return; fi
   if pid_alive "$pidfile"; then
-    log "elasticsearch: our node never answered; stopping it"
-    SHIPLOG_TEST_LOCK_HELD=1 bash "$(dirname "$0")/down.sh" elasticsearch
+    log "$name: our node never answered; stopping it"
+    SHIPLOG_TEST_LOCK_HELD=1 bash "$(dirname "$0")/down.sh" "$name"
   fi
 
   local home java
-  home=$(es_home)
-  java=$(es_java_home)
+  home=$(es_home "$NODE_VERSION")
+  java=$(es_java_home "$NODE_VERSION")
   # Elasticsearch refuses to run as root.
   local run=()
   if ((EUID == 0)); then
@@ -183,40 +234,61 @@ up_elasticsearch() {
     run=(runuser -u es --)
   fi
 
-  # Own config dir per instance, so the cached tree stays pristine and
-  # several ports can run side by side. Fresh data on every start, unless
+  # Own config dir per node, so the cached tree stays pristine and several
+  # nodes can run side by side. Fresh data on every start, unless
   # SHIPLOG_TEST_ES_KEEP_DATA is set (a test that restarts its own node).
-  if [[ -n ${SHIPLOG_TEST_ES_KEEP_DATA:-} && -d $ES_DIR/data ]]; then
-    rm -rf "$ES_DIR/config"
+  if [[ -n ${SHIPLOG_TEST_ES_KEEP_DATA:-} && -d $NODE_DIR/data ]] && ((!NODE_SECURE)); then
+    rm -rf "$NODE_DIR/config"
   else
-    rm -rf "$ES_DIR"
+    rm -rf "$NODE_DIR"
   fi
-  mkdir -p "$ES_DIR/data" "$ES_DIR/logs"
-  cp -r "$home/config" "$ES_DIR/config"
-  cat >"$ES_DIR/config/elasticsearch.yml" <<EOF
+  mkdir -p "$NODE_DIR/data" "$NODE_DIR/logs"
+  cp -r "$home/config" "$NODE_DIR/config"
+  cat >"$NODE_DIR/config/elasticsearch.yml" <<EOF
 cluster.name: shiplog-test
 discovery.type: single-node
 network.host: 127.0.0.1
-http.port: $ES_PORT
-transport.port: $((ES_PORT + 100))
-xpack.security.enabled: false
-path.data: $ES_DIR/data
-path.logs: $ES_DIR/logs
+http.port: $NODE_PORT
+transport.port: $((NODE_PORT + 100))
+path.data: $NODE_DIR/data
+path.logs: $NODE_DIR/logs
 # A nearly full disk on a test machine must not make indices read-only.
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
-  [[ ${#run[@]} -eq 0 ]] || chown -R es: "$ES_DIR"
-
-  log "elasticsearch: starting on $ES_URL with $java (log: $eslog)"
-  # -d returns once the node has started; -p records the server's own pid.
-  if ! quiet timeout 180 "${run[@]}" env ES_JAVA_HOME="$java" ES_PATH_CONF="$ES_DIR/config" \
-    ES_JAVA_OPTS="-Xms1g -Xmx1g" "$home/bin/elasticsearch" -d -p "$pidfile" 9>&-; then
-    fail "elasticsearch: failed to start (logs: $LOG, $eslog)"
+  if ((NODE_SECURE)); then
+    # Security as banks run it: HTTPS only, a client certificate required at
+    # the handshake, then basic auth against the file realm. (API keys need
+    # the security index, which needs a module this build lacks.)
+    es_make_pki "$NODE_DIR/pki"
+    mkdir -p "$NODE_DIR/config/certs"
+    cp "$NODE_DIR/pki/server-chain.crt" "$NODE_DIR/pki/server.key" "$NODE_DIR/pki/ca.crt" "$NODE_DIR/config/certs/"
+    cat >>"$NODE_DIR/config/elasticsearch.yml" <<EOF
+xpack.security.enabled: true
+xpack.security.http.ssl.enabled: true
+xpack.security.http.ssl.certificate: certs/server-chain.crt
+xpack.security.http.ssl.key: certs/server.key
+xpack.security.http.ssl.certificate_authorities: [certs/ca.crt]
+xpack.security.http.ssl.client_authentication: required
+xpack.security.transport.ssl.enabled: false
+EOF
+    local users=(env ES_JAVA_HOME="$java" ES_PATH_CONF="$NODE_DIR/config" "$home/bin/elasticsearch-users")
+    quiet "${users[@]}" useradd "$ES_USER" -p "$(cat "$NODE_DIR/pki/password")" -r superuser
+    quiet "${users[@]}" useradd "$ES_VIEWER" -p "$(cat "$NODE_DIR/pki/viewer-password")" -r viewer
+  else
+    echo 'xpack.security.enabled: false' >>"$NODE_DIR/config/elasticsearch.yml"
   fi
-  wait_for 120 es_answers || fail "elasticsearch: $ES_URL did not answer within 120 s (logs: $LOG, $eslog)"
+  [[ ${#run[@]} -eq 0 ]] || chown -R es: "$NODE_DIR"
+
+  log "$name: starting $NODE_VERSION on $NODE_URL with $java (log: $eslog)"
+  # -d returns once the node has started; -p records the server's own pid.
+  if ! quiet timeout 180 "${run[@]}" env ES_JAVA_HOME="$java" ES_PATH_CONF="$NODE_DIR/config" \
+    ES_JAVA_OPTS="-Xms$NODE_HEAP -Xmx$NODE_HEAP" "$home/bin/elasticsearch" -d -p "$pidfile" 9>&-; then
+    fail "$name: failed to start (logs: $LOG, $eslog)"
+  fi
+  wait_for 120 es_answers || fail "$name: $NODE_URL did not answer within 120 s (logs: $LOG, $eslog)"
   # down.sh --if-unused stops only nodes that a test run started.
-  echo "${SHIPLOG_TEST_STARTED_BY:-manual}" >"$ES_DIR/started-by"
-  echo "ready elasticsearch started $ES_URL"
+  echo "${SHIPLOG_TEST_STARTED_BY:-manual}" >"$NODE_DIR/started-by"
+  echo "ready $name started $NODE_URL $NODE_DIR"
 }
 
 # ---------------------------------------------------------------- tools
@@ -314,35 +386,57 @@ build_base_image() { # node-binary version
 }
 
 # ---------------------------------------------------------------- main
+SERVICES=(tools docker rsyslog packaging "${ES_NODES[@]}")
+
+# Sets up one service in a subshell with errexit live inside (not in an
+# if/||, which would disable it), so one failing service neither aborts nor
+# hides the others. The lock serialises concurrent runs for the same service.
+run_service() { # name; returns its status
+  local svc=$1 start=$SECONDS rc
+  LOG=$(setup_log "$svc")
+  log "$svc: checking"
+  set +e
+  (
+    set -e
+    exec 9>"$STATE/$svc.lock"
+    flock 9
+    printf '\n=== %s up.sh %s (pid %d)\n' "$(date -Is)" "$svc" "$$" >>"$LOG"
+    if [[ $svc == elasticsearch* ]]; then es_up "$svc"; else "up_$svc"; fi
+  )
+  rc=$?
+  set -e
+  if ((rc == 0)); then
+    log "$svc: ready ($((SECONDS - start)) s)"
+  else
+    log "$svc: FAILED after $((SECONDS - start)) s (setup log: $LOG)"
+  fi
+  return "$rc"
+}
+
 main() {
   local services=("${@:-all}")
-  [[ ${services[0]} == all ]] && services=(tools docker rsyslog elasticsearch)
+  [[ ${services[0]} == all ]] && services=(tools docker rsyslog "${ES_NODES[@]}")
   mkdir -p "$STATE"
-  local svc failed=() rc
+  local svc s failed=() known
   for svc in "${services[@]}"; do
-    case $svc in docker | rsyslog | elasticsearch | tools | packaging) ;; *) fail "unknown service: $svc" ;; esac
-    local start=$SECONDS
-    LOG=$(setup_log "$svc")
-    log "$svc: checking"
-    # Subshell with errexit live inside (not in an if/||, which would disable
-    # it), so one failing service neither aborts nor hides the others. The
-    # lock serialises concurrent runs for the same service.
-    set +e
-    (
-      set -e
-      exec 9>"$STATE/$svc.lock"
-      flock 9
-      printf '\n=== %s up.sh %s (pid %d)\n' "$(date -Is)" "$svc" "$$" >>"$LOG"
-      "up_$svc"
-    )
-    rc=$?
-    set -e
-    if ((rc == 0)); then
-      log "$svc: ready ($((SECONDS - start)) s)"
+    known=0
+    for s in "${SERVICES[@]}"; do [[ $svc == "$s" ]] && known=1; done
+    ((known)) || fail "unknown service: $svc"
+  done
+  # Package installs share one dpkg lock: those services go one after the
+  # other. Elasticsearch nodes start side by side, each in the background,
+  # so a second and third node cost little more wall time than the first.
+  local -A pids=()
+  for svc in "${services[@]}"; do
+    if [[ $svc == elasticsearch* ]]; then
+      run_service "$svc" &
+      pids[$svc]=$!
     else
-      failed+=("$svc")
-      log "$svc: FAILED after $((SECONDS - start)) s (setup log: $LOG)"
+      run_service "$svc" || failed+=("$svc")
     fi
+  done
+  for svc in "${!pids[@]}"; do
+    wait "${pids[$svc]}" || failed+=("$svc")
   done
   if ((${#failed[@]})); then
     log "not available: ${failed[*]} (logs under $STATE)"

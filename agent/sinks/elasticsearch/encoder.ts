@@ -13,6 +13,8 @@ export interface Target {
   namespace: string;
   /** Without data streams (7.x): dated indices `<dataStream>-YYYY.MM.DD`. */
   dataStreams: boolean;
+  /** On a cluster without `flattened`: label keys go with `_` for `.` (capabilities.ts). */
+  dedotLabels: boolean;
 }
 
 export interface EncodedItem {
@@ -25,13 +27,18 @@ export interface EncodedItem {
   readonly record?: string;
 }
 
-export function targetFor(dataset: string, namespace: string, dataStreams: boolean): Target {
-  return { dataStream: `logs-${dataset}-${namespace}`, dataset, namespace, dataStreams };
+export function targetFor(dataset: string, namespace: string, dataStreams: boolean, dedotLabels = false): Target {
+  return { dataStream: `logs-${dataset}-${namespace}`, dataset, namespace, dataStreams, dedotLabels };
 }
 
+/**
+ * The index an event goes to. With dated indices it is named after the
+ * event's own date (UTC), never the time of sending: a replay after a crash
+ * lands in the same index as the first copy, whose `_id` answers `create`
+ * with 409, even when the replay happens after midnight.
+ */
 export function indexFor(target: Target, timestamp: string): string {
   if (target.dataStreams) return target.dataStream;
-  // The event's own date, so a replay lands in the same index and meets its duplicate.
   const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(timestamp);
   return day ? `${target.dataStream}-${day[1]}.${day[2]}.${day[3]}` : `${target.dataStream}-undated`;
 }
@@ -44,10 +51,27 @@ function dataStreamPart(target: Target): string {
   return `"data_stream":{"type":"logs","dataset":${quote(target.dataset)},"namespace":${quote(target.namespace)}}`;
 }
 
+/** Beats' labels.dedot: `com.docker.compose.project` becomes `com_docker_compose_project`. */
+export function dedot(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) out[key.replaceAll('.', '_')] = value;
+  return out;
+}
+
+function withDedottedLabels(event: LogEvent): LogEvent {
+  const container = event.container?.labels
+    ? { ...event.container, labels: dedot(event.container.labels) }
+    : event.container;
+  const labels = event.labels ? dedot(event.labels) : undefined;
+  return { ...event, ...(container && { container }), ...(labels && { labels }) };
+}
+
 export function encodeEvent(event: LogEvent, target: Target, ingested: string): EncodedItem {
   const action = actionLine(target, event['@timestamp'], event.shiplog.id);
+  // Only the document sent is changed: the spool, and so bundles, keep the labels as Docker gave them.
+  const source = target.dedotLabels ? withDedottedLabels(event) : event;
   const doc = eventJson({
-    ...event,
+    ...source,
     event: { ...event.event, ingested },
     data_stream: { type: 'logs', dataset: target.dataset, namespace: target.namespace },
   });
@@ -57,12 +81,14 @@ export function encodeEvent(event: LogEvent, target: Target, ingested: string): 
 
 /**
  * A spool record as a bulk operation. A record that is not canonical, or
- * already carries `event.ingested` or `data_stream`, is decoded and encoded
- * again; one that is not JSON of an object throws (the caller counts it).
+ * already carries `event.ingested` or `data_stream`, or has labels to dedot,
+ * is decoded and encoded again; one that is not JSON of an object throws
+ * (the caller counts it).
  */
 export function encodeRecord(record: string, target: Target, ingested: string): EncodedItem {
   const parts = splitCanonical(record);
-  if (parts === undefined || parts.eventHasIngested || record.includes('"data_stream":')) {
+  const relabel = target.dedotLabels && record.includes('"labels":{');
+  if (parts === undefined || parts.eventHasIngested || relabel || record.includes('"data_stream":')) {
     const event: unknown = JSON.parse(record);
     if (typeof event !== 'object' || event === null) throw new TypeError('the record is not a JSON object');
     return encodeEvent(event as LogEvent, target, ingested);

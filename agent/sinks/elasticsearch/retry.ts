@@ -1,5 +1,6 @@
 // Classifies what Elasticsearch answered, per item and per request, into what
 // to do next. Item results are read even when the request says 200.
+import { parseRetryAfter } from '../backoff.ts';
 
 export type ItemOutcome =
   | { kind: 'delivered' }
@@ -23,6 +24,15 @@ export function classifyItem(item: BulkItemResult | undefined): ItemOutcome {
   // A read-only index (disk watermark, maintenance) recovers without us: wait, don't drop.
   if (status === 403 && type === 'cluster_block_exception') return { kind: 'retry', reason, slow: true };
   return { kind: 'reject', status, reason };
+}
+
+/**
+ * An item refused because the user may not write to its index (403
+ * security_exception). classifyItem calls it a rejection; the agent's sink
+ * keeps such events and retries slowly, since granting the privilege heals it.
+ */
+export function isPrivilegeRefusal(item: BulkItemResult | undefined): boolean {
+  return item?.status === 403 && item.error?.type === 'security_exception';
 }
 
 function describeItemError(item: BulkItemResult | undefined): string {
@@ -52,17 +62,21 @@ export function classifyRequestFailure(
   return { kind: 'retry', reason, slow: false, retryAfterMs };
 }
 
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+export interface RequestFailure {
+  /** HTTP status; undefined when no answer came (the client says 0 or null then). */
+  status?: number;
+  reason: string;
+  retryAfter?: string | string[];
 }
 
-/** Full-jitter exponential backoff: 1 s doubling to the cap (60 s, or 5 min when slow). */
-export function backoffMs(attempt: number, slow: boolean, random: () => number = Math.random): number {
-  const cap = slow ? 300_000 : 60_000;
-  const ceiling = Math.min(cap, 1000 * 2 ** Math.min(attempt, 16));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+/** The status, the cluster's own error type and reason, and Retry-After of a failed client request. */
+export function requestFailure(error: unknown): RequestFailure {
+  const meta = (error as { meta?: { statusCode?: number | null; headers?: Record<string, string | string[]> } }).meta;
+  const body = (error as { body?: { error?: { type?: string; reason?: string } } }).body;
+  const reason = body?.error?.reason
+    ? `${body.error.type ?? 'error'}: ${body.error.reason}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  return { status: meta?.statusCode || undefined, reason, retryAfter: meta?.headers?.['retry-after'] };
 }

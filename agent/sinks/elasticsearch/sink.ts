@@ -3,7 +3,9 @@
 // for good, written to the dead-letter file. Retryable failures (429, 5xx,
 // network, read-only index) are retried item by item, indefinitely, with
 // jittered backoff; an abort leaves the undelivered events to the caller's
-// spool, which sends them again later under the same ids.
+// spool, which sends them again later under the same ids. A failure an
+// operator must fix (TLS, credentials, privileges) is retried slowly and
+// reported with the code that names the setting (connection.ts, diagnosis.ts).
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,12 +18,22 @@ import type { ElasticsearchSinkConfig } from '../../../schemas/agent-config.ts';
 import type { LogEvent } from '../../../schemas/log-event.ts';
 import { agentErrors } from '../../errors.ts';
 import type { Telemetry } from '../../pipeline/types.ts';
-import { type ClusterCapabilities, chooseMappings, parseNodesInfo } from './capabilities.ts';
-import { type ClientFactory, clientOptions, defaultClientFactory } from './client.ts';
-import { type DeadLetterEntry, DeadLetterFile } from './dead-letter.ts';
+import { backoffMs } from '../backoff.ts';
+import { type DeadLetterEntry, DeadLetterFile } from '../dead-letter.ts';
+import type { Sink } from '../types.ts';
+import { type ClusterCapabilities, chooseMappings, type MappingChoices, parseNodesInfo } from './capabilities.ts';
+import { type ClientFactory, clientOptions, defaultClientFactory, readTlsFiles, type TlsFiles } from './client.ts';
+import { actionOf, ConnectionCheck, type Probe, type Step } from './connection.ts';
+import { diagnoseRefusal } from './diagnosis.ts';
 import { type EncodedItem, encodeEvent, encodeRecord, indexFor, itemEvent, type Target, targetFor } from './encoder.ts';
-import { type BulkItemResult, backoffMs, classifyItem, classifyRequestFailure } from './retry.ts';
-import { indexTemplate } from './template.ts';
+import {
+  type BulkItemResult,
+  classifyItem,
+  classifyRequestFailure,
+  isPrivilegeRefusal,
+  requestFailure,
+} from './retry.ts';
+import { indexTemplate, templatePath } from './template.ts';
 
 const component = 'elasticsearch';
 const gzipAsync = promisify(gzip);
@@ -35,6 +47,8 @@ export interface ElasticsearchSinkDeps {
   createClient?: ClientFactory;
   /** Injected for tests of the retry loop; defaults to timers/promises. */
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Injected for tests; defaults to one HTTPS request (tls-probe.ts). */
+  probe?: Probe;
   onError?: (error: CodedError) => void;
 }
 
@@ -48,7 +62,7 @@ export interface SinkHealth {
   state: 'connecting' | 'healthy' | 'retrying';
   url: string;
   dataStream: string;
-  cluster?: { version: string; dataStreams: boolean; messageType: string };
+  cluster?: Pick<MappingChoices, 'dataStreams' | 'messageType' | 'labels' | 'templateApi'> & { version: string };
   lastError?: { code: string; message: string; at: string };
   lastSuccessAt?: string;
   delivered: number;
@@ -63,9 +77,14 @@ interface BulkResponse {
   items?: Array<Record<string, BulkItemResult>>;
 }
 
-export class ElasticsearchSink {
+export class ElasticsearchSink implements Sink {
+  private readonly closing = new AbortController();
   private readonly config: ElasticsearchSinkConfig;
-  private readonly client: Client;
+  private readonly files: TlsFiles;
+  private readonly createClient: ClientFactory;
+  /** Built once the connection is checked: a CA pinned by fingerprint is known only then. */
+  private esClient: Client | undefined;
+  private readonly check: ConnectionCheck;
   private readonly telemetry: Telemetry;
   private readonly wait: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly deadLetter: DeadLetterFile;
@@ -78,14 +97,18 @@ export class ElasticsearchSink {
   constructor(deps: ElasticsearchSinkDeps) {
     this.config = deps.config;
     this.telemetry = deps.telemetry;
-    this.client = (deps.createClient ?? defaultClientFactory)(clientOptions(deps.config));
+    // Unreadable or mismatched TLS files stop the agent at start, naming the setting.
+    this.files = readTlsFiles(deps.config);
+    this.createClient = deps.createClient ?? defaultClientFactory;
+    if (!deps.config.tls?.ca_fingerprint) this.esClient = this.createClient(clientOptions(deps.config, this.files));
+    this.check = new ConnectionCheck(deps.config, this.files, deps.probe);
     this.wait = deps.wait ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.deadLetter = new DeadLetterFile(join(deps.dataDir, 'dead-letter'), component);
     this.batchBytes = parseBytes(deps.config.batch_bytes);
     this.onError = deps.onError ?? (() => {});
     this.stats = {
       state: 'connecting',
-      url: firstUrl(deps.config),
+      url: this.check.facts.url,
       dataStream: `logs-${deps.config.dataset}-${deps.config.namespace}`,
       delivered: 0,
       duplicates: 0,
@@ -97,6 +120,11 @@ export class ElasticsearchSink {
 
   health(): SinkHealth {
     return structuredClone(this.stats);
+  }
+
+  /** Connects and installs the template now rather than at the first batch. */
+  start(): void {
+    this.connect().catch(() => {});
   }
 
   /** Resolves when every event is delivered, already present, or dead-lettered. */
@@ -158,7 +186,13 @@ export class ElasticsearchSink {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    this.closing.abort();
+    await this.esClient?.close();
+  }
+
+  private get client(): Client {
+    if (!this.esClient) throw new Error('the Elasticsearch client is used before the connection was checked');
+    return this.esClient;
   }
 
   private async sendChunk(
@@ -189,11 +223,9 @@ export class ElasticsearchSink {
         );
         return { retry: [], slow: false };
       }
-      this.recordError(
-        failure.status === 401 || failure.status === 403 ? 'SINK_ES_AUTH' : 'SINK_ES_UNREACHABLE',
-        outcome.reason,
-      );
-      return { retry: chunk, slow: outcome.slow, retryAfterMs: outcome.retryAfterMs };
+      const explained = await this.check.explainFailure(error, 'bulk', signal);
+      this.record(explained);
+      return { retry: chunk, slow: outcome.slow || !transient(explained), retryAfterMs: outcome.retryAfterMs };
     }
     return this.readItems(chunk, response, report);
   }
@@ -203,9 +235,16 @@ export class ElasticsearchSink {
     const rejected: Array<{ item: EncodedItem; status: number; reason: string }> = [];
     let slow = false;
     let sentBytes = 0;
+    let forbidden: string | undefined;
     chunk.forEach((item, index) => {
-      const result = response.items?.[index];
-      const outcome = classifyItem(result ? Object.values(result)[0] : undefined);
+      const entry = response.items?.[index];
+      const result = entry ? Object.values(entry)[0] : undefined;
+      let outcome = classifyItem(result);
+      // A user without the privilege on this index: the operator can grant it, so keep the events.
+      if (outcome.kind === 'reject' && isPrivilegeRefusal(result)) {
+        forbidden = outcome.reason;
+        outcome = { kind: 'retry', reason: outcome.reason, slow: true };
+      }
       switch (outcome.kind) {
         case 'delivered':
           report.delivered++;
@@ -226,7 +265,11 @@ export class ElasticsearchSink {
     const acknowledged = chunk.length - retry.length - rejected.length;
     this.stats.delivered = this.stats.delivered + acknowledged;
     this.telemetry.eventsSent(component, acknowledged, sentBytes);
-    if (retry.length > 0) this.recordError('SINK_ES_UNREACHABLE', `${retry.length} item(s) to retry`);
+    if (forbidden !== undefined) {
+      this.record(diagnoseRefusal(403, forbidden, actionOf('bulk'), this.check.facts) ?? this.unreachable(forbidden));
+    } else if (retry.length > 0) {
+      this.record(this.unreachable(`${retry.length} item(s) to retry`));
+    }
     await this.reject(rejected, report);
     return { retry, slow };
   }
@@ -265,35 +308,54 @@ export class ElasticsearchSink {
     this.onError(error);
   }
 
-  private recordError(name: 'SINK_ES_AUTH' | 'SINK_ES_UNREACHABLE' | 'SINK_ES_TEMPLATE', detail: string) {
-    const error = new CodedError(agentErrors[name], { url: this.stats.url, detail, dataStream: this.stats.dataStream });
+  private record(error: CodedError) {
     this.stats.lastError = { code: error.code, message: error.message, at: new Date().toISOString() };
     this.onError(error);
+  }
+
+  private unreachable(detail: string): CodedError {
+    return new CodedError(agentErrors.SINK_ES_UNREACHABLE, { url: this.stats.url, detail });
   }
 
   /** Learns what the cluster offers and installs the template, retrying until it answers. */
   private connect(signal?: AbortSignal): Promise<Target> {
     if (this.target) return Promise.resolve(this.target);
-    this.ready ??= this.setUp(signal).finally(() => {
+    // One set-up for every caller, ended only by close(); each caller can still give up on it.
+    this.ready ??= this.setUp(this.closing.signal).finally(() => {
       this.ready = undefined;
     });
-    return this.ready.then(() => this.target as Target);
+    const ready = this.ready.then(() => this.target as Target);
+    if (!signal) return ready;
+    signal.throwIfAborted();
+    return new Promise<Target>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      ready.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private async setUp(signal?: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      let step: 'discover' | 'template' = 'discover';
+      let step: Step = 'connect';
       try {
+        const trustedCa = await this.check.check(signal);
+        this.esClient ??= this.createClient(clientOptions(this.config, this.files, trustedCa));
+        step = 'discover';
         const info = await this.client.transport.request({ method: 'GET', path: '/_nodes/_local' }, { signal });
         const capabilities: ClusterCapabilities = parseNodesInfo(info);
         const choices = chooseMappings(capabilities);
-        const target = targetFor(this.config.dataset, this.config.namespace, choices.dataStreams);
+        const target = targetFor(
+          this.config.dataset,
+          this.config.namespace,
+          choices.dataStreams,
+          choices.labels === 'dedot',
+        );
         const pattern = choices.dataStreams ? target.dataStream : `${target.dataStream}-*`;
         step = 'template';
         await this.client.transport.request(
           {
             method: 'PUT',
-            path: `/_index_template/shiplog-${target.dataStream}`,
+            path: templatePath(`shiplog-${target.dataStream}`, choices),
             body: indexTemplate(pattern, choices),
           },
           { signal },
@@ -302,26 +364,26 @@ export class ElasticsearchSink {
           version: capabilities.version,
           dataStreams: choices.dataStreams,
           messageType: choices.messageType,
+          labels: choices.labels,
+          templateApi: choices.templateApi,
         };
         this.target = target;
         return;
       } catch (error) {
         if (signal?.aborted) throw error;
-        const failure = requestFailure(error);
-        const auth = failure.status === 401 || failure.status === 403;
-        const rejected = step === 'template' && failure.status === 400;
-        this.recordError(auth ? 'SINK_ES_AUTH' : rejected ? 'SINK_ES_TEMPLATE' : 'SINK_ES_UNREACHABLE', failure.reason);
+        const explained = await this.check.explainFailure(error, step, signal);
+        this.record(explained);
         this.stats.state = 'retrying';
-        await this.wait(backoffMs(attempt, auth || rejected), signal);
+        // Whatever an operator must fix is retried slowly; a cluster that is away, quickly.
+        await this.wait(backoffMs(attempt, !transient(explained)), signal);
       }
     }
   }
 }
 
-function firstUrl(config: ElasticsearchSinkConfig): string {
-  const url = Array.isArray(config.url) ? config.url[0] : config.url;
-  // Never show credentials embedded in a URL.
-  return (url ?? '').replace(/\/\/[^@/]*@/, '//[REDACTED]@');
+/** Only "no answer" heals without an operator. */
+function transient(error: CodedError): boolean {
+  return error.code === agentErrors.SINK_ES_UNREACHABLE.code;
 }
 
 function chunkByBytes(items: EncodedItem[], maxBytes: number): EncodedItem[][] {
@@ -339,21 +401,4 @@ function chunkByBytes(items: EncodedItem[], maxBytes: number): EncodedItem[][] {
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-interface RequestFailure {
-  status?: number;
-  reason: string;
-  retryAfter?: string | string[];
-}
-
-function requestFailure(error: unknown): RequestFailure {
-  const meta = (error as { meta?: { statusCode?: number; headers?: Record<string, string | string[]> } }).meta;
-  const body = (error as { body?: { error?: { type?: string; reason?: string } } }).body;
-  const reason = body?.error?.reason
-    ? `${body.error.type ?? 'error'}: ${body.error.reason}`
-    : error instanceof Error
-      ? error.message
-      : String(error);
-  return { status: meta?.statusCode, reason, retryAfter: meta?.headers?.['retry-after'] };
 }

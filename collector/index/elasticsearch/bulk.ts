@@ -7,12 +7,8 @@
 // Responses are classified by the agent's sink's functions (the same
 // cluster, the same answers).
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type BulkItemResult,
-  backoffMs,
-  classifyItem,
-  classifyRequestFailure,
-} from '../../../agent/sinks/elasticsearch/retry.ts';
+import { backoffMs } from '../../../agent/sinks/backoff.ts';
+import { type BulkItemResult, classifyItem, classifyRequestFailure } from '../../../agent/sinks/elasticsearch/retry.ts';
 import { type Cluster, isClusterError } from './cluster.ts';
 
 /** Attempts per bulk request before the write fails (about two minutes of backoff in all). */

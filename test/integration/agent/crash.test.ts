@@ -1,6 +1,8 @@
 // The promise users rely on most: kill -9 the agent at random moments while
 // containers and rsyslog keep writing, and Elasticsearch still ends up with
-// every line exactly once.
+// every line exactly once. Run against 8.19 (a data stream) and against 7.17,
+// which has no data streams (dated indices, where an event's index follows
+// from its own timestamp, so a replay meets its first copy).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -10,21 +12,29 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startAgentProcess } from '../../helpers/agent-process.ts';
 import { docker, TEST_IMAGE, TEST_LABELS } from '../../helpers/docker.ts';
 import { startRsyslog } from '../../helpers/rsyslog.ts';
-import { esUrl, requireService } from '../../helpers/services.ts';
+import { esNode, requireService } from '../../helpers/services.ts';
+import type { ElasticsearchNode } from '../../helpers/services-setup.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
-const ready = requireService('docker') && requireService('elasticsearch') && requireService('rsyslog');
+const base = requireService('docker') && requireService('rsyslog');
+
+const clusters: Array<{ name: string; node: ElasticsearchNode; index: (namespace: string) => string }> = [
+  { name: '8.19 (data stream)', node: 'elasticsearch', index: (namespace) => `logs-shiplog-${namespace}` },
+  { name: '7.17 (dated indices)', node: 'elasticsearch7', index: (namespace) => `logs-shiplog-${namespace}-*` },
+];
 
 const containers = 4;
 const batches = 20;
 const perBatch = 1000; // every 0.2 s: 5k lines/s per container for about 4 s
 const syslogLines = 5000;
 
-describe.skipIf(!ready)('agent killed with SIGKILL mid-stream', () => {
+describe.each(clusters)('agent killed with SIGKILL mid-stream, into Elasticsearch $name', ({ node, index }) => {
+  const ready = base && requireService(node);
   const run = randomUUID().slice(0, 8);
   const namespace = `crash${run}`;
   const names = Array.from({ length: containers }, (_, i) => `shiplog-crash-${run}-${i}`);
-  const es = new Client({ node: esUrl() });
+  const url = ready ? esNode(node).url : '';
+  const es = new Client({ node: url || 'http://127.0.0.1:9' });
 
   afterAll(async () => {
     for (const name of names)
@@ -35,7 +45,7 @@ describe.skipIf(!ready)('agent killed with SIGKILL mid-stream', () => {
     await es.close();
   });
 
-  it('delivers every container and syslog line exactly once across repeated kill -9', async () => {
+  it.skipIf(!ready)('delivers every container and syslog line exactly once across repeated kill -9', async () => {
     const dir = tempDir('shiplog-crash-');
     const syslogFile = join(dir, 'messages');
     const rsyslog = await startRsyslog({
@@ -44,7 +54,7 @@ describe.skipIf(!ready)('agent killed with SIGKILL mid-stream', () => {
     });
     const env = {
       SHIPLOG_DATA_DIR: join(dir, 'data'),
-      SHIPLOG_ELASTICSEARCH_URL: esUrl(),
+      SHIPLOG_ELASTICSEARCH_URL: url,
       SHIPLOG_ELASTICSEARCH_NAMESPACE: namespace,
       SHIPLOG_SOURCES_DOCKER_INCLUDE: names.join(','),
       SHIPLOG_SOURCES_FILES_PATHS: syslogFile,
@@ -84,11 +94,11 @@ describe.skipIf(!ready)('agent killed with SIGKILL mid-stream', () => {
     await sender;
     for (const name of names) await docker().getContainer(name).wait();
 
-    const dataStream = `logs-shiplog-${namespace}`;
+    const target = index(namespace);
     const expected = containers * batches * perBatch + syslogLines;
     const count = async () => {
-      await es.indices.refresh({ index: dataStream }).catch(() => {});
-      return (await es.count({ index: dataStream }).catch(() => ({ count: 0 }))).count;
+      await es.indices.refresh({ index: target }).catch(() => {});
+      return (await es.count({ index: target }).catch(() => ({ count: 0 }))).count;
     };
     await expect.poll(count, { timeout: 180_000, interval: 2000 }).toBe(expected);
     await agent.kill('SIGTERM');
@@ -98,7 +108,7 @@ describe.skipIf(!ready)('agent killed with SIGKILL mid-stream', () => {
     const seen = new Map<string, Set<string>>();
     let documents = 0;
     for await (const doc of es.helpers.scrollDocuments<{ message: string; container?: { name: string } }>({
-      index: dataStream,
+      index: target,
       size: 5000,
       _source: ['message', 'container.name'],
     })) {

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { eventJson } from '../../../../../agent/pipeline/event-json.ts';
+import { backoffMs, parseRetryAfter } from '../../../../../agent/sinks/backoff.ts';
 import { chooseMappings, parseNodesInfo } from '../../../../../agent/sinks/elasticsearch/capabilities.ts';
-import { encodeEvent, indexFor, targetFor } from '../../../../../agent/sinks/elasticsearch/encoder.ts';
 import {
-  backoffMs,
+  dedot,
+  encodeEvent,
+  encodeRecord,
+  indexFor,
+  targetFor,
+} from '../../../../../agent/sinks/elasticsearch/encoder.ts';
+import {
   classifyItem,
   classifyRequestFailure,
-  parseRetryAfter,
+  isPrivilegeRefusal,
 } from '../../../../../agent/sinks/elasticsearch/retry.ts';
-import { indexTemplate } from '../../../../../agent/sinks/elasticsearch/template.ts';
+import { indexTemplate, templatePath } from '../../../../../agent/sinks/elasticsearch/template.ts';
 import type { LogEvent } from '../../../../../schemas/log-event.ts';
 
 const nodes = (version: string, modules: string[]) => ({
@@ -17,19 +24,57 @@ const nodes = (version: string, modules: string[]) => ({
 describe('template choices from what the cluster offers', () => {
   it('uses the richer ECS types on a full 8.x distribution', () => {
     const choices = chooseMappings(parseNodesInfo(nodes('8.19.21', ['mapper-extras', 'constant-keyword', 'wildcard'])));
-    expect(choices).toEqual({ dataStreams: true, messageType: 'match_only_text', constantType: 'constant_keyword' });
+    expect(choices).toEqual({
+      dataStreams: true,
+      messageType: 'match_only_text',
+      constantType: 'constant_keyword',
+      templateApi: 'composable',
+      labels: 'flattened',
+    });
   });
 
   it('falls back to text and keyword where the modules are absent (lean test build)', () => {
     const choices = chooseMappings(parseNodesInfo(nodes('8.19.21', ['transport-netty4', 'x-pack-core'])));
-    expect(choices).toEqual({ dataStreams: true, messageType: 'text', constantType: 'keyword' });
+    expect(choices).toEqual({
+      dataStreams: true,
+      messageType: 'text',
+      constantType: 'keyword',
+      templateApi: 'composable',
+      labels: 'flattened',
+    });
   });
 
-  it('uses dated indices on 7.x builds without data streams', () => {
-    const choices = chooseMappings(parseNodesInfo(nodes('7.17.29', ['transport-netty4'])));
-    expect(choices.dataStreams).toBe(false);
+  it('uses dated indices and a composable template on a 7.17 build without data streams (the test build)', () => {
+    const choices = chooseMappings(parseNodesInfo(nodes('7.17.29', ['transport-netty4', 'x-pack-core'])));
+    expect(choices).toMatchObject({ dataStreams: false, templateApi: 'composable', labels: 'flattened' });
     const template = indexTemplate('logs-shiplog-default-*', choices);
     expect(template).not.toHaveProperty('data_stream');
+    expect(templatePath('shiplog-x', choices)).toBe('/_index_template/shiplog-x');
+  });
+
+  it('uses data streams on a full 7.17 distribution, which has the x-pack-data-streams module', () => {
+    const choices = chooseMappings(parseNodesInfo(nodes('7.17.29', ['x-pack-core', 'x-pack-data-streams'])));
+    expect(choices.dataStreams).toBe(true);
+  });
+
+  it('installs a legacy template before 7.8, where _index_template does not exist', () => {
+    const choices = chooseMappings(parseNodesInfo(nodes('7.7.1', ['x-pack-core'])));
+    expect(choices).toMatchObject({ dataStreams: false, templateApi: 'legacy' });
+    expect(templatePath('shiplog-x', choices)).toBe('/_template/shiplog-x');
+    const template = indexTemplate('logs-shiplog-default-*', choices);
+    expect(template).toMatchObject({ index_patterns: ['logs-shiplog-default-*'], order: 250 });
+    expect(template).not.toHaveProperty('template');
+    expect(template).not.toHaveProperty('priority');
+    expect(JSON.stringify(template.mappings)).toContain('"@timestamp":{"type":"date_nanos"}');
+  });
+
+  it('maps dotted Docker labels as flattened where the cluster has it, else as keywords of dedotted keys', () => {
+    const flattened = indexTemplate('p', chooseMappings(parseNodesInfo(nodes('8.19.21', []))));
+    expect(JSON.stringify(flattened)).toContain('"labels":{"type":"flattened","ignore_above":1024}');
+    // 7.10 OSS (no x-pack) has no flattened type.
+    const oss = chooseMappings(parseNodesInfo(nodes('7.10.2', ['transport-netty4'])));
+    expect(oss.labels).toBe('dedot');
+    expect(JSON.stringify(indexTemplate('p-*', oss))).toContain('labels_as_keywords');
   });
 
   it('puts a data_stream block and date_nanos timestamps in the 8.x template', () => {
@@ -68,6 +113,38 @@ describe('bulk encoding', () => {
   it('names dated indices after the event date, so a replay meets its duplicate', () => {
     const target = targetFor('shiplog', 'default', false);
     expect(indexFor(target, '2026-01-02T23:59:59Z')).toBe('logs-shiplog-default-2026.01.02');
+    // An event of 23:59:59.999999999 sent after midnight still goes to its own day.
+    expect(indexFor(target, '2026-01-02T23:59:59.999999999Z')).toBe('logs-shiplog-default-2026.01.02');
+  });
+
+  const labelled: LogEvent = {
+    ...event,
+    container: {
+      id: 'c1',
+      name: 'shop-web-1',
+      labels: { 'com.docker.compose.project': 'shop', 'com.docker.compose.project.working_dir': '/srv/shop' },
+    },
+  };
+
+  it('sends dotted labels as they are where the cluster maps them as flattened', () => {
+    const item = encodeRecord(eventJson(labelled), targetFor('shiplog', 'default', true, false), 'now');
+    const doc = JSON.parse(item.lines.split('\n')[1] ?? '{}');
+    expect(doc.container.labels).toEqual(labelled.container?.labels);
+  });
+
+  it('dedots label keys in the document only, where the cluster has no flattened type', () => {
+    const target = targetFor('shiplog', 'default', true, true);
+    const record = eventJson(labelled);
+    const doc = JSON.parse(encodeRecord(record, target, 'now').lines.split('\n')[1] ?? '{}');
+    expect(doc.container.labels).toEqual({
+      com_docker_compose_project: 'shop',
+      com_docker_compose_project_working_dir: '/srv/shop',
+    });
+    expect(doc.container.name).toBe('shop-web-1');
+    expect(doc.shiplog.id).toBe('id-1');
+    // The spool record, which bundles are made from, keeps Docker's keys.
+    expect(JSON.parse(record).container.labels['com.docker.compose.project']).toBe('shop');
+    expect(dedot({ 'a.b': '1', c: '2' })).toEqual({ a_b: '1', c: '2' });
   });
 });
 
@@ -83,6 +160,12 @@ describe('bulk item outcomes', () => {
     [undefined, 'retry'],
   ] as const)('%j is %s', (item, kind) => {
     expect(classifyItem(item).kind).toBe(kind);
+  });
+
+  it('tells a missing write privilege (which the sink waits out) from other refusals', () => {
+    expect(isPrivilegeRefusal({ status: 403, error: { type: 'security_exception' } })).toBe(true);
+    expect(isPrivilegeRefusal({ status: 403, error: { type: 'cluster_block_exception' } })).toBe(false);
+    expect(isPrivilegeRefusal({ status: 400, error: { type: 'document_parsing_exception' } })).toBe(false);
   });
 
   it('waits slowly for a read-only index instead of dropping its events', () => {

@@ -1,16 +1,17 @@
-// Events Elasticsearch refused for good (mapping errors, bad values) are kept
-// here with the reason, never silently dropped. Bounded: two files of at most
+// Events a sink's receiver refused for good (Elasticsearch mapping errors, bad
+// values; a syslog receiver's size limit) are kept here with the reason, one
+// file per sink, never silently dropped. Bounded: two files of at most
 // maxBytes each, the older one replaced when the current one fills.
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogEvent } from '../../../schemas/log-event.ts';
+import type { LogEvent } from '../../schemas/log-event.ts';
 
 export interface DeadLetterEntry {
-  status: number;
   reason: string;
-  index: string;
   /** The event; a record that did not decode is kept as its text. */
   event: LogEvent | string;
+  /** What the sink adds to find the refusal again: Elasticsearch's status and index. */
+  [detail: string]: unknown;
 }
 
 export class DeadLetterFile {

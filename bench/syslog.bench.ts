@@ -5,6 +5,9 @@
 //   UDP, paced at the goal rate, drops counted          shiplog agent -> spool  vs  imudp -> omfile
 // Goals: TCP >= 200,000 msg/s; UDP >= 100,000 msg/s with no drop; CPU per
 // message no more than 1.5x rsyslog's.
+// And the forward to a SIEM: the agent's spool holds the messages while the
+// SIEM (rsyslog imtcp -> omfile) is away; from the first line that reaches it
+// to the last, how fast the syslog_forward sink drains the spool over TCP.
 //
 // Both receivers are daemons, measured whole under /usr/bin/time (CPU
 // seconds and peak RSS include start-up and idle time); the rate is counted
@@ -13,10 +16,11 @@
 // output file holds every line). The sender is its own process
 // (bench/syslog-sender.ts), so its CPU is counted for neither.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { asUser, type BenchRow, type BenchSuite, ensureService } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
@@ -252,6 +256,109 @@ ruleset(name="bench" queue.type="FixedArray" queue.size="100000" queue.dequeueBa
   );
 }
 
+// --------------------------------------------------------------- forward
+
+interface ForwardStatus {
+  sources: { syslog?: { listeners: ListenerJson[]; pending_bytes: number } };
+  spool?: { readers?: Record<string, { lagRecords: number }> };
+}
+
+/** CPU seconds a process has used so far (utime + stime from /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function forward(workDir: string, count: number): Promise<BenchRow> {
+  const [listen, siemPort, statusPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = join(workDir, `forward-${Date.now()}`);
+  await mkdir(dir, { recursive: true });
+  const out = join(dir, 'siem.log');
+  const agent = spawn(NODE, [SHIPLOG, 'agent'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: asUser({
+      ...process.env,
+      SHIPLOG_DATA_DIR: join(dir, 'data'),
+      SHIPLOG_SOURCES_DOCKER_ENABLED: 'false',
+      SHIPLOG_SOURCES_FILES_ENABLED: 'false',
+      SHIPLOG_SOURCES_SYSLOG_TIMEZONE: 'UTC',
+      SHIPLOG_SOURCES_SYSLOG_TCP_LISTEN: `127.0.0.1:${listen}`,
+      SHIPLOG_SYSLOG_FORWARD_ADDRESS: `127.0.0.1:${siemPort}`,
+      SHIPLOG_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+      SHIPLOG_LOG_LEVEL: 'error',
+    }),
+  });
+  let siem: ChildProcess | undefined;
+  try {
+    const status = async (): Promise<ForwardStatus | undefined> =>
+      fetch(`http://127.0.0.1:${statusPort}/status`)
+        .then((r) => r.json() as Promise<ForwardStatus>)
+        .catch(() => undefined);
+    await waitFor('the agent to listen', async () => ((await status())?.sources.syslog?.listeners.length ?? 0) > 0);
+    startSender('tcp', listen, count);
+    await waitFor(
+      'every message in the spool',
+      async () => (await status())?.spool?.readers?.syslog_forward?.lagRecords === count,
+    );
+    const conf = join(dir, 'rsyslog.conf');
+    await writeFile(
+      conf,
+      `global(workDirectory="${dir}" maxMessageSize="64k" processInternalMessages="on")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="${siemPort}" ruleset="siem")
+ruleset(name="siem" queue.type="FixedArray" queue.size="100000" queue.dequeueBatchSize="2048") {
+  action(type="omfile" file="${out}")
+}
+`,
+    );
+    siem = spawn('/usr/sbin/rsyslogd', ['-n', '-f', conf, '-i', join(dir, 'pid')], { stdio: 'ignore' });
+    const lines = lineCounter(out);
+    let firstAt = 0;
+    let atFirst = 0;
+    let cpuAtFirst = 0;
+    await waitFor('the SIEM to hold every message', () => {
+      const n = lines();
+      if (n > 0 && firstAt === 0) {
+        firstAt = performance.now();
+        atFirst = n;
+        cpuAtFirst = cpuSeconds(agent.pid as number);
+      }
+      return n >= count;
+    });
+    const window_s = (performance.now() - firstAt) / 1000;
+    const cpu_s = cpuSeconds(agent.pid as number) - cpuAtFirst;
+    const moved = count - atFirst;
+    return {
+      suite: SUITE,
+      subject: 'shiplog syslog_forward (TCP, octet counting, RFC 5424) -> rsyslog imtcp',
+      work: moved,
+      unit: 'msg',
+      wall_s: Math.round(window_s * 100) / 100,
+      cpu_s: Math.round(cpu_s * 100) / 100,
+      peak_rss_mb: Math.round(peakRssMb(agent.pid as number) * 10) / 10,
+      rate: Math.round(moved / window_s),
+      note: `drained from the spool; ${((cpu_s / Math.max(moved, 1)) * 1e6).toFixed(2)} CPU s per 1M msg (the agent's, while forwarding)`,
+    };
+  } finally {
+    agent.kill('SIGTERM');
+    siem?.kill('SIGTERM');
+  }
+}
+
 // --------------------------------------------------------------- rows
 
 function rows(transport: 'tcp' | 'udp', count: number, ours: Run, peer: Run, rate?: number): BenchRow[] {
@@ -301,6 +408,7 @@ const suite: BenchSuite = {
     const udpOurs = await shiplog(ctx.workDir, 'udp', udpCount, UDP_GOAL);
     const udpPeer = await rsyslog(ctx.workDir, 'udp', udpCount, UDP_GOAL);
     out.push(...rows('udp', udpCount, udpOurs, udpPeer, UDP_GOAL));
+    out.push(await forward(ctx.workDir, ctx.quick ? 100_000 : 500_000));
     return out;
   },
 };

@@ -1,8 +1,9 @@
-// Assembles and runs the agent: checkpoint store, spool, sink, sources and the
+// Assembles and runs the agent: checkpoint store, spool, sinks, sources and the
 // status endpoint. Starts sinks before sources and stops sources before sinks,
 // so everything read is spooled and everything spooled gets its chance to ship.
+// Each configured sink (sinks/registry.ts) reads the spool through its own
+// acknowledged cursor with its own runner.
 import { join } from 'node:path';
-import { parseBytes } from '../../core/units.ts';
 import { toolVersion } from '../../core/version.ts';
 import { CheckpointStore } from '../checkpoint/store.ts';
 import type { AgentConfig } from '../config.ts';
@@ -10,7 +11,8 @@ import { agentHostName } from '../host-name.ts';
 import type { Logger } from '../logger.ts';
 import { Counters } from '../pipeline/counters.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../pipeline/types.ts';
-import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.ts';
+import { plannedSinks } from '../sinks/registry.ts';
+import type { Sink } from '../sinks/types.ts';
 import type { SyslogSourceStatus } from '../sources/syslog/index.ts';
 import { Spool, SpoolEventWriter, spoolOptionsFromConfig } from '../spool/index.ts';
 import { type StatusServer, startStatusServer } from '../status/server.ts';
@@ -47,8 +49,7 @@ export class Agent {
   private readonly counters = new Counters();
   private readonly startedAt = new Date();
   private spool: Spool | undefined;
-  private sink: ElasticsearchSink | undefined;
-  private runner: SinkRunner | undefined;
+  private sinks: Array<{ name: string; sink: Sink; runner: SinkRunner }> = [];
   private sources: NamedSource[] = [];
   private server: StatusServer | undefined;
   private stopped: Promise<void> | undefined;
@@ -78,35 +79,31 @@ export class Agent {
     const state = new CheckpointStore(join(dataDir, 'state'), {
       onWarning: (warning) => logger.warn(warning, 'checkpoint unreadable; starting that source from its beginning'),
     });
-    const es = config.elasticsearch;
+    const plans = plannedSinks(config);
     this.spool = await Spool.open({
       ...spoolOptionsFromConfig(config.spool, dataDir),
       // With nowhere to deliver, the spool is the local history: it rotates instead of blocking.
-      mode: es ? 'queue' : 'ring',
-      readers: es ? ['elasticsearch'] : [],
+      mode: plans.length > 0 ? 'queue' : 'ring',
+      readers: plans.map((plan) => plan.name),
       telemetry: this.counters,
       onWarning: (message) => logger.warn({ component: 'spool' }, message),
     });
-    if (es) {
-      // Loaded only when configured: the client is 20-40 MB of a process's memory.
-      const { ElasticsearchSink } = await import('../sinks/elasticsearch/sink.ts');
-      const sink = new ElasticsearchSink({
-        config: es,
+    for (const plan of plans) {
+      const sink = await plan.create({
         dataDir,
         telemetry: this.counters,
-        onError: (error) => logger.warn({ code: error.code }, error.message),
+        onError: (error) => logger.warn({ code: error.code, sink: plan.name }, error.message),
       });
-      this.sink = sink;
-      this.runner = new SinkRunner({
-        source: spoolBatches(this.spool.reader('elasticsearch')),
+      const runner = new SinkRunner({
+        source: spoolBatches(this.spool.reader(plan.name)),
         sink,
-        maxEvents: es.batch_events,
-        maxBytes: parseBytes(es.batch_bytes),
-        concurrency: es.concurrency,
+        ...plan.batching,
         onError: (error) =>
-          logger.error({ err: error }, 'delivery to Elasticsearch failed; it will be read again from the spool'),
+          logger.error({ err: error, sink: plan.name }, 'delivery failed; the batch will be read again from the spool'),
       });
-      await this.runner.start();
+      this.sinks.push({ name: plan.name, sink, runner });
+      sink.start?.();
+      await runner.start();
     }
     const writer = new SpoolEventWriter(this.spool);
     this.sources = await this.options.buildSources({
@@ -122,7 +119,7 @@ export class Agent {
     logger.info(
       {
         sources: this.sources.map((s) => s.name),
-        elasticsearch: this.sink?.health().url ?? null,
+        sinks: Object.fromEntries(plans.map((plan) => [plan.name, plan.target])),
         data_dir: dataDir,
         status: this.server?.address ?? null,
       },
@@ -133,9 +130,9 @@ export class Agent {
   status(): AgentStatus {
     const reasons: string[] = [];
     const sinks: Record<string, unknown> = {};
-    if (this.sink) {
-      const health = this.sink.health();
-      sinks.elasticsearch = health;
+    for (const { name, sink } of this.sinks) {
+      const health = sink.health();
+      sinks[name] = health;
       if (health.state === 'retrying' && health.lastError) reasons.push(health.lastError.message);
     }
     const spool = this.spool?.stats();
@@ -165,7 +162,7 @@ export class Agent {
     };
   }
 
-  /** Sources first (they checkpoint what was spooled), then the sink, then the spool. Idempotent. */
+  /** Sources first (they checkpoint what was spooled), then the sinks, then the spool. Idempotent. */
   stop(deadlineMs = 10_000): Promise<void> {
     this.stopped ??= this.stopAll(deadlineMs);
     return this.stopped;
@@ -176,8 +173,8 @@ export class Agent {
     const deadline = Date.now() + deadlineMs;
     const remaining = () => Math.max(100, deadline - Date.now());
     await Promise.allSettled(this.sources.map((source) => source.stop(remaining())));
-    await this.runner?.stop(remaining());
-    await this.sink?.close().catch(() => {});
+    await Promise.allSettled(this.sinks.map(({ runner }) => runner.stop(remaining())));
+    await Promise.allSettled(this.sinks.map(({ sink }) => sink.close()));
     await this.spool?.close();
     await this.server?.close();
     logger.info({ counters: this.counters.snapshot() }, 'shiplog agent stopped');

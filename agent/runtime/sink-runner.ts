@@ -19,6 +19,7 @@ export interface BatchSource {
 
 export interface Deliverer {
   deliverRecords(records: readonly string[], signal?: AbortSignal): Promise<unknown>;
+  health?(): { state: string };
 }
 
 export interface SinkRunnerOptions {
@@ -55,7 +56,9 @@ export class SinkRunner implements Component {
     if (!controller || !loop) return;
     this.stopping = true;
     this.readAbort?.abort();
-    const timer = setTimeout(() => controller.abort(), deadlineMs);
+    // A sink waiting out a failure would only use up the deadline: the spool keeps those batches.
+    const waiting = this.options.sink.health?.().state === 'retrying';
+    const timer = setTimeout(() => controller.abort(), waiting ? 0 : deadlineMs);
     try {
       await loop;
     } finally {

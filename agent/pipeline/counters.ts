@@ -8,6 +8,8 @@ export interface ComponentCounters {
   sent: number;
   sentBytes: number;
   dropped: Partial<Record<DropReason, number>>;
+  /** Bytes lost with drops, where known (at least these). */
+  droppedBytes: Partial<Record<DropReason, number>>;
   gauges: Record<string, number>;
 }
 
@@ -17,7 +19,7 @@ export class Counters implements Telemetry {
   private of(component: string): ComponentCounters {
     let entry = this.components.get(component);
     if (!entry) {
-      entry = { received: 0, receivedBytes: 0, sent: 0, sentBytes: 0, dropped: {}, gauges: {} };
+      entry = { received: 0, receivedBytes: 0, sent: 0, sentBytes: 0, dropped: {}, droppedBytes: {}, gauges: {} };
       this.components.set(component, entry);
     }
     return entry;
@@ -38,6 +40,11 @@ export class Counters implements Telemetry {
   eventsDropped(component: string, reason: DropReason, count: number, _intentional: boolean): void {
     const dropped = this.of(component).dropped;
     dropped[reason] = (dropped[reason] ?? 0) + count;
+  }
+
+  bytesDropped(component: string, reason: DropReason, bytes: number): void {
+    const dropped = this.of(component).droppedBytes;
+    dropped[reason] = (dropped[reason] ?? 0) + bytes;
   }
 
   gauge(component: string, name: string, value: number): void {

@@ -28,6 +28,11 @@ export interface Telemetry {
   eventsReceived(component: string, count: number, bytes: number): void;
   eventsSent(component: string, count: number, bytes: number): void;
   eventsDropped(component: string, reason: DropReason, count: number, intentional: boolean): void;
+  /**
+   * Bytes lost with dropped events where a source knows them but not the
+   * events (a file rotated away before it was read: at least this many).
+   */
+  bytesDropped?(component: string, reason: DropReason, bytes: number): void;
   /** A component-specific gauge, e.g. spool bytes used or containers followed. */
   gauge(component: string, name: string, value: number): void;
 }

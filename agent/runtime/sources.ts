@@ -3,6 +3,8 @@
 // the standard syslog files (the file source waits for absent ones to appear).
 // The syslog listener runs when any of sources.syslog.{udp,tcp,tls}.listen is set.
 import { existsSync } from 'node:fs';
+import { parseBytes } from '../../core/units.ts';
+import { ByteBudget } from '../pipeline/byte-budget.ts';
 import { DockerLogsSource, dockerClient } from '../sources/docker_logs/index.ts';
 import { FileSource } from '../sources/file/index.ts';
 import { SyslogSource } from '../sources/syslog/index.ts';
@@ -24,7 +26,20 @@ export async function buildSources(deps: SourceDeps): Promise<NamedSource[]> {
         telemetry,
         config: docker,
         hostName,
-        onEvent: (notice) => logger.info({ component: 'docker_logs', ...notice }, 'docker_logs'),
+        // One bound on what all containers' streams hold between reading and the spool.
+        budget: new ByteBudget(parseBytes(docker.max_inflight_bytes)),
+        onEvent: (notice) =>
+          notice.type === 'rotated_away'
+            ? logger.warn(
+                {
+                  component: 'docker_logs',
+                  code: notice.error.code,
+                  containerId: notice.containerId,
+                  name: notice.name,
+                },
+                notice.error.message,
+              )
+            : logger.info({ component: 'docker_logs', ...notice }, 'docker_logs'),
       });
       sources.push(named('docker_logs', source));
     } else {

@@ -4,6 +4,9 @@
 // to a writer that acknowledges delivery (Elasticsearch or the spool). For
 // backfilling old logs, and for the benchmark. Ids come from the file's
 // identity and each line's offset, so shipping a file twice stores it once.
+// Progress is kept per file (events read, events acknowledged), so that a
+// run cut short by its signal (`--timeout`) can say what is shipped and
+// what is left.
 import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseBytes } from '../../core/units.ts';
@@ -31,6 +34,40 @@ export interface ShipOptions {
   batchBytes?: number;
   /** Batches written but not yet acknowledged, at most. */
   inFlight?: number;
+  /** Aborts the writes in flight; shipFiles then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Filled as the files are read and acknowledged; read it after a failure to say what is left. */
+  progress?: ShipProgress;
+}
+
+export interface FileProgress {
+  path: string;
+  /** Read to its end. */
+  read: boolean;
+  /** Events read from it, and how many of them were acknowledged. */
+  events: number;
+  acknowledged: number;
+}
+
+export interface ShipProgress {
+  files: FileProgress[];
+  /** Events acknowledged across all files. */
+  acknowledged: number;
+  /** Called after each acknowledged batch. */
+  onAcknowledged?: () => void;
+}
+
+export function newShipProgress(paths: readonly string[], onAcknowledged?: () => void): ShipProgress {
+  return {
+    files: paths.map((path) => ({ path, read: false, events: 0, acknowledged: 0 })),
+    acknowledged: 0,
+    ...(onAcknowledged ? { onAcknowledged } : {}),
+  };
+}
+
+/** Files whose every event was acknowledged. */
+export function shippedFiles(progress: ShipProgress): FileProgress[] {
+  return progress.files.filter((file) => file.read && file.acknowledged === file.events);
 }
 
 export interface ShipSummary {
@@ -44,9 +81,18 @@ const GZIP_MAGIC = 0x1f8b;
 
 export async function shipFiles(paths: readonly string[], options: ShipOptions): Promise<ShipSummary> {
   const summary: ShipSummary = { files: 0, lines: 0, events: 0, bytes: 0 };
-  const batcher = new Batcher(options);
-  for (const path of paths) {
-    await shipFile(path, options, batcher, summary);
+  const progress = options.progress ?? newShipProgress(paths);
+  const batcher = new Batcher(options, progress);
+  for (const [index, path] of paths.entries()) {
+    batcher.file = progress.files[index];
+    try {
+      await shipFile(path, options, batcher, summary);
+    } catch (error) {
+      // The files before this one are shipped before the error is told (or the signal ends the wait).
+      await batcher.drain().catch(() => undefined);
+      throw error;
+    }
+    if (batcher.file) batcher.file.read = true;
     summary.files++;
   }
   await batcher.drain();
@@ -55,6 +101,7 @@ export async function shipFiles(paths: readonly string[], options: ShipOptions):
 }
 
 async function shipFile(path: string, options: ShipOptions, batcher: Batcher, summary: ShipSummary): Promise<void> {
+  options.signal?.throwIfAborted();
   const hostName = options.hostName ?? hostname();
   const handle = await open(path, 'r');
   const info = await stat(path);
@@ -123,23 +170,36 @@ class Batcher {
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxInFlight: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #progress: ShipProgress;
   readonly #inFlight = new Set<Promise<void>>();
   #batch: string[] = [];
+  /** How many events of the batch each file gave. */
+  #batchFiles = new Map<FileProgress, number>();
   #bytes = 0;
   #failure: unknown;
   written = 0;
+  /** The file whose events are being added. */
+  file: FileProgress | undefined;
 
-  constructor(options: ShipOptions) {
+  constructor(options: ShipOptions, progress: ShipProgress) {
     this.#writer = options.writer;
     this.#maxEvents = options.batchEvents ?? 500;
     this.#maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
     this.#maxInFlight = options.inFlight ?? 2;
+    this.#signal = options.signal;
+    this.#progress = progress;
   }
 
   async add(records: readonly string[]): Promise<void> {
+    const file = this.file;
     for (const record of records) {
       this.#batch.push(record);
       this.#bytes += record.length;
+      if (file) {
+        file.events++;
+        this.#batchFiles.set(file, (this.#batchFiles.get(file) ?? 0) + 1);
+      }
       if (this.#batch.length >= this.#maxEvents || this.#bytes >= this.#maxBytes) await this.#flush();
     }
   }
@@ -155,13 +215,18 @@ class Batcher {
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
     const count = batch.length;
+    const files = this.#batchFiles;
     this.#batch = [];
+    this.#batchFiles = new Map();
     this.#bytes = 0;
     // The callbacks hold the count, not the batch: the records can be collected
     // as soon as the writer has copied them, not when the write is durable.
-    const write = this.#writer.writeRecords(batch).then(
+    const write = this.#writer.writeRecords(batch, this.#signal).then(
       () => {
         this.written += count;
+        this.#progress.acknowledged += count;
+        for (const [file, events] of files) file.acknowledged += events;
+        this.#progress.onAcknowledged?.();
       },
       (error: unknown) => {
         this.#failure ??= error;

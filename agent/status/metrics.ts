@@ -50,6 +50,17 @@ export function renderMetrics(
       ]),
     ),
   );
+  family(
+    'shiplog_bytes_dropped_total',
+    'counter',
+    'Bytes lost with dropped events where the source knows them (a file rotated away unread: at least these), by component and reason.',
+    entries.flatMap(([c, v]) =>
+      Object.entries(v.droppedBytes ?? {}).map(([reason, n]): [string, number] => [
+        label(c, `,reason="${escapeLabel(reason)}"`),
+        n ?? 0,
+      ]),
+    ),
+  );
   const gauges = new Map<string, Array<[string, number]>>();
   for (const [component, value] of entries) {
     for (const [name, n] of Object.entries(value.gauges)) {

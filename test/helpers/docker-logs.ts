@@ -29,6 +29,7 @@ export function sourceConfig(prefix: string, overrides: Partial<DockerSourceConf
     exclude: [],
     labels: ['com.docker.compose.*', 'org.opencontainers.image.*', 'test.*'],
     max_line_bytes: '1MiB',
+    max_inflight_bytes: '16MiB',
     multiline: { mode: 'off', flush_after: '2s', max_lines: 500, max_bytes: '1MiB' },
     ...overrides,
   };

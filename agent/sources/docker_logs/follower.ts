@@ -2,8 +2,9 @@
 // and timestamps, decodes lines (decoder.ts) and hands events to the writer
 // in batches (inflight.ts).
 //
-// - Backpressure: when the in-flight window is full the follower stops
-//   reading, so the socket fills and dockerd stops sending.
+// - Backpressure: when the in-flight window is full, or the byte budget that
+//   all containers share is used up, the follower stops reading, so the
+//   socket fills and dockerd stops sending.
 // - Acknowledgement: the checkpoint moves only with the acknowledged prefix.
 // - Lifecycle: the stream of a stopped container ends after its last line
 //   (drain to EOF); the follower then waits for a start event. A broken
@@ -17,10 +18,12 @@ import type Dockerode from 'dockerode';
 import { CodedError } from '../../../core/coded-error.ts';
 import type { MultilineConfig } from '../../../schemas/agent-config.ts';
 import { agentErrors } from '../../errors.ts';
+import type { ByteBudget } from '../../pipeline/byte-budget.ts';
 import type { EventWriter, Telemetry } from '../../pipeline/types.ts';
 import { backoff, type RetryPacing } from './backoff.ts';
 import { type ContainerCheckpoint, Cursor, earlier, SeqCounter, type Skipper, sinceToNs } from './checkpoint.ts';
 import { LogDecoder } from './decoder.ts';
+import { newestRead, oldestHeld } from './gap.ts';
 import { InflightWindow, type WindowLimits } from './inflight.ts';
 import { formatSince, type StreamName } from './lines.ts';
 import { type LogStream, openLogStream } from './log-stream.ts';
@@ -65,6 +68,8 @@ export interface FollowerOptions {
   /** Bounds how many stopped containers are read at once; resolves with the release. */
   readonly slot?: () => Promise<() => void>;
   readonly limits?: FollowerLimits;
+  /** Bytes read from every container and not yet spooled, at most (shared by all followers). */
+  readonly budget?: ByteBudget;
 }
 
 export type FollowerState = 'idle' | 'connecting' | 'streaming' | 'retrying' | 'stopped' | 'gone' | 'closed';
@@ -103,6 +108,8 @@ export class ContainerFollower {
   #stoppedRun: string | undefined;
   #loop: Promise<void> | undefined;
   #lines = 0;
+  #paused = false;
+  #roomWake: AbortController | undefined;
   /** Multiline merge (absent when off): its held lines are neither in #received nor acknowledged. */
   readonly #merge: ContainerMerge | undefined;
 
@@ -117,11 +124,17 @@ export class ContainerFollower {
     this.#skipper = this.#received.skipper();
     this.#decoder = new LogDecoder(options.maxLineBytes);
     this.#merge = options.multiline ? new ContainerMerge(options.multiline, () => this.#flushDue()) : undefined;
-    this.#window = new InflightWindow(options.writer, this.#writeAbort.signal, this.#limits, {
-      acknowledged: (cursor) => this.#acknowledged(cursor),
-      failed: (error) => this.#failed(error),
-      sent: (count, bytes) => options.telemetry.eventsReceived(COMPONENT, count, bytes),
-    });
+    this.#window = new InflightWindow(
+      options.writer,
+      this.#writeAbort.signal,
+      this.#limits,
+      {
+        acknowledged: (cursor) => this.#acknowledged(cursor),
+        failed: (error) => this.#failed(error),
+        sent: (count, bytes) => options.telemetry.eventsReceived(COMPONENT, count, bytes),
+      },
+      options.budget,
+    );
   }
 
   get state(): FollowerState {
@@ -168,11 +181,13 @@ export class ContainerFollower {
     await Promise.race([this.#window.settled(), deadline]);
     clearTimeout(timer);
     this.#writeAbort.abort();
+    this.#window.close();
     this.#state = 'closed';
   }
 
   async #run(): Promise<void> {
     let attempt = 0;
+    await this.#lostWhileStopped();
     while (!this.#stopping) {
       let release: (() => void) | undefined;
       let read = false;
@@ -264,6 +279,7 @@ export class ContainerFollower {
       this.#flushAll();
       this.#send();
       await this.#window.settled();
+      this.#window.close();
     }
   }
 
@@ -370,12 +386,34 @@ export class ContainerFollower {
     for (const out of this.#merge?.flushAll() ?? []) this.#add(out);
   }
 
-  /** Backpressure; meanwhile a held trace is not flushed by time (its rest may wait in the socket). */
+  /**
+   * Backpressure: waits while this follower's window is full or the budget
+   * all containers share is used up. What the open batch holds is sent
+   * first: its bytes come back only once it is spooled. Meanwhile a held
+   * trace is not flushed by time (its rest may wait in the socket).
+   */
   async #room(): Promise<void> {
-    if (!this.#window.full) return;
+    const budget = this.#o.budget;
+    if (!this.#window.full && !budget?.exhausted) return;
+    if (budget?.exhausted) this.#send();
     this.#merge?.pause();
-    await this.#window.room();
-    this.#merge?.resume(Date.now());
+    this.#paused = true;
+    const wake = new AbortController();
+    this.#roomWake = wake;
+    try {
+      await this.#window.room(this.#stopped.signal);
+      // A failed write ends the wait too: the follower rewinds, and its held bytes went back already.
+      if (!this.#window.failed) await budget?.room(AbortSignal.any([this.#stopped.signal, wake.signal]));
+    } finally {
+      this.#roomWake = undefined;
+      this.#paused = false;
+      this.#merge?.resume(Date.now());
+    }
+  }
+
+  /** Reading is held back (window full or budget used up). */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   #send(): void {
@@ -393,6 +431,7 @@ export class ContainerFollower {
 
   #failed(error: unknown): void {
     if (!this.#stopping) this.#o.notify({ type: 'write_failed', ...this.#who(), error });
+    this.#roomWake?.abort();
     this.#connection?.abort();
     this.#onWake?.();
   }
@@ -446,6 +485,32 @@ export class ContainerFollower {
     this.#o.notify({ type: 'container_drained', ...this.#who(), confirmed });
   }
 
+  /**
+   * After a restart: lines the engine deleted before they were read (gap.ts).
+   * Asked once, before the first read; an engine that cannot answer is not a gap.
+   */
+  async #lostWhileStopped(): Promise<void> {
+    const read = this.#o.checkpoint ? newestRead(this.#o.checkpoint) : undefined;
+    if (read === undefined) return;
+    let oldest: bigint | undefined;
+    try {
+      oldest = await oldestHeld(this.#o.docker, this.id, this.#stopped.signal);
+    } catch {
+      return;
+    }
+    if (oldest === undefined || oldest <= read || this.#stopping) return;
+    const from = stampText(read);
+    const to = stampText(oldest);
+    this.#o.telemetry.eventsDropped(COMPONENT, 'rotated_away', 1, false);
+    this.#o.notify({
+      type: 'rotated_away',
+      ...this.#who(),
+      from,
+      to,
+      error: new CodedError(agentErrors.DOCKER_LOGS_ROTATED_AWAY, { container: this.#name(), from, to }),
+    });
+  }
+
   #unreadable(error: unknown): void {
     const detail = 'it was removed before its logs were read';
     this.#o.notify({
@@ -467,4 +532,10 @@ export class ContainerFollower {
 function driverError(container: string, error: unknown): CodedError {
   const detail = error instanceof Error ? error.message.trim() : String(error);
   return new CodedError(agentErrors.DOCKER_LOG_DRIVER_UNSUPPORTED, { container, detail }, { cause: error });
+}
+
+/** A stamp in nanoseconds as RFC 3339 with nanoseconds, for messages. */
+function stampText(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
 }

@@ -1,7 +1,11 @@
 // The batches a follower handed to the writer and is waiting on. Batches are
 // acknowledged in order: a batch that resolves early waits for those before
 // it, and only the contiguous acknowledged prefix moves the checkpoint. When
-// the window is full, the follower stops reading (backpressure).
+// the window is full, the follower stops reading (backpressure). Every record
+// it holds is also taken from the byte budget all containers share, and
+// given back as soon as the writer acknowledged it (or it is dropped to be
+// read again), so that the window's bytes count towards one bound.
+import type { ByteBudget } from '../../pipeline/byte-budget.ts';
 import type { EventWriter } from '../../pipeline/types.ts';
 import type { Cursor } from './checkpoint.ts';
 import { earlier } from './checkpoint.ts';
@@ -24,9 +28,11 @@ export interface WindowHooks {
 }
 
 interface Batch {
-  /** Spool records (canonical JSON). */
-  readonly events: string[];
+  /** Spool records (canonical JSON); emptied once acknowledged. */
+  events: string[];
   bytes: number;
+  /** Taken from the byte budget for these records and not given back yet. */
+  taken: number;
   /** Stamp of the batch's first line per stream. */
   readonly first: Partial<Record<StreamName, bigint>>;
   cursor?: Cursor;
@@ -34,13 +40,14 @@ interface Batch {
   settled?: Promise<void>;
 }
 
-const newBatch = (): Batch => ({ events: [], bytes: 0, first: {}, done: false });
+const newBatch = (): Batch => ({ events: [], bytes: 0, taken: 0, first: {}, done: false });
 
 export class InflightWindow {
   readonly #writer: EventWriter;
   readonly #signal: AbortSignal;
   readonly #limits: WindowLimits;
   readonly #hooks: WindowHooks;
+  readonly #budget: ByteBudget | undefined;
   #batches: Batch[] = [];
   #bytes = 0;
   #open: Batch = newBatch();
@@ -48,11 +55,12 @@ export class InflightWindow {
   #failure: { error: unknown } | undefined;
   #waiters: Array<() => void> = [];
 
-  constructor(writer: EventWriter, signal: AbortSignal, limits: WindowLimits, hooks: WindowHooks) {
+  constructor(writer: EventWriter, signal: AbortSignal, limits: WindowLimits, hooks: WindowHooks, budget?: ByteBudget) {
     this.#writer = writer;
     this.#signal = signal;
     this.#limits = limits;
     this.#hooks = hooks;
+    this.#budget = budget;
   }
 
   /** write() rejected since the last reset. */
@@ -65,6 +73,10 @@ export class InflightWindow {
     const batch = this.#open;
     batch.events.push(event);
     batch.bytes += bytes;
+    if (this.#budget) {
+      this.#budget.take(event.length);
+      batch.taken += event.length;
+    }
     batch.first[stream] ??= ns;
     return batch.events.length >= this.#limits.batchEvents || batch.bytes >= this.#limits.batchBytes;
   }
@@ -93,9 +105,13 @@ export class InflightWindow {
     );
   }
 
-  /** Waits while the window is full; returns at once after a failure or release(). */
-  async room(): Promise<void> {
-    while (this.full) {
+  /**
+   * Waits while the window is full; returns at once after a failure, and
+   * once `signal` is aborted (the follower is stopping: release() wakes it,
+   * and a window still full must not hold the stop).
+   */
+  async room(signal?: AbortSignal): Promise<void> {
+    while (this.full && !signal?.aborted) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
@@ -127,6 +143,7 @@ export class InflightWindow {
 
   /** After a failure: forgets every batch; what they held will be read again. */
   reset(): void {
+    this.#giveBackAll();
     this.#generation++;
     this.#failure = undefined;
     this.#batches = [];
@@ -134,9 +151,30 @@ export class InflightWindow {
     this.#open = newBatch();
   }
 
+  /** The follower is done: whatever is still held gives its bytes back (later acknowledgements change nothing). */
+  close(): void {
+    this.#giveBackAll();
+    this.#generation++;
+    this.release();
+  }
+
+  #giveBack(batch: Batch): void {
+    if (batch.taken === 0) return;
+    this.#budget?.give(batch.taken);
+    batch.taken = 0;
+  }
+
+  #giveBackAll(): void {
+    for (const batch of this.#batches) this.#giveBack(batch);
+    this.#giveBack(this.#open);
+  }
+
   #acknowledge(batch: Batch, generation: number): void {
     if (generation !== this.#generation) return;
     batch.done = true;
+    // Spooled: the records are the spool's now; their bytes go back at once, whatever waits before them.
+    batch.events = [];
+    this.#giveBack(batch);
     let cursor: Cursor | undefined;
     while (this.#batches[0]?.done) {
       const head = this.#batches.shift() as Batch;
@@ -150,6 +188,8 @@ export class InflightWindow {
   #reject(generation: number, error: unknown): void {
     if (generation !== this.#generation || this.#failure) return;
     this.#failure = { error };
+    // Everything held will be read again: its bytes must not keep other containers waiting meanwhile.
+    this.#giveBackAll();
     this.#hooks.failed(error);
     this.release();
   }

@@ -88,7 +88,12 @@ export async function openLogStream(
   const modem = (docker as unknown as { modem: ModemLike }).modem;
   const prefix = modem.version ? `/${modem.version}` : '';
   const socket = 'path' in endpoint ? connect(endpoint.path) : connect(endpoint.port, endpoint.host);
-  const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  const onAbort = () => {
+    // The reader may not be iterating any more (it was paused, then stopped):
+    // the abort must not surface as an unhandled 'error' event.
+    socket.on('error', () => undefined);
+    socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     socket.write(

@@ -24,6 +24,11 @@ export type DockerSourceNotice =
   | { type: 'stream_error'; containerId: string; name: string; error: unknown; retryInMs: number }
   /** The engine wrote an error into the log stream (frame type 3), e.g. a record it could not decode. */
   | { type: 'engine_message'; containerId: string; name: string; message: string }
+  /**
+   * The engine deleted lines that were never read (log rotation past max-file while the agent was
+   * stopped): it holds nothing older than `to`, and the agent had read up to `from`.
+   */
+  | { type: 'rotated_away'; containerId: string; name: string; from: string; to: string; error: CodedError }
   /** The writer rejected a batch; the follower rewinds to the last acknowledged line and reads again. */
   | { type: 'write_failed'; containerId: string; name: string; error: unknown }
   /** Saving checkpoints failed; the next acknowledgement tries again. */

@@ -4,6 +4,7 @@
 import type Dockerode from 'dockerode';
 import { parseBytes } from '../../../core/units.ts';
 import type { AgentConfig, MultilineConfig } from '../../../schemas/agent-config.ts';
+import { ByteBudget, type ByteBudgetStats } from '../../pipeline/byte-budget.ts';
 import type { Component, EventWriter, StateStore, Telemetry } from '../../pipeline/types.ts';
 import type { ContainerCheckpoint } from './checkpoint.ts';
 import { type ContainerEvent, Discovery } from './discovery.ts';
@@ -47,6 +48,11 @@ export interface DockerLogsSourceDeps {
   readonly hostName: string;
   readonly onEvent?: NoticeListener;
   readonly tuning?: Partial<DockerSourceTuning>;
+  /**
+   * Bytes read from all containers and not yet spooled, at most; shared by
+   * every follower. Absent: one of sources.docker.max_inflight_bytes.
+   */
+  readonly budget?: ByteBudget;
 }
 
 export interface DockerContainerStatus {
@@ -55,6 +61,10 @@ export interface DockerContainerStatus {
   readonly state: FollowerState | 'excluded';
   /** Lines handed on since the agent started. */
   readonly lines: number;
+  /** Reading is held back: its in-flight window is full, or the budget all containers share is used up. */
+  readonly paused?: boolean;
+  /** Lines the engine rotated away unread while the agent was stopped: between these times. */
+  readonly lost?: { readonly from: string; readonly to: string };
   readonly checkpoint?: ContainerCheckpoint;
 }
 
@@ -62,10 +72,13 @@ export interface DockerSourceStatus {
   readonly enabled: boolean;
   readonly connected: boolean;
   readonly containers: readonly DockerContainerStatus[];
+  /** The bytes in flight across all containers: used, limit, peak, streams paused on it. */
+  readonly inflight: ByteBudgetStats;
 }
 
 interface Tracked {
   meta: ContainerMetadata;
+  lost?: { from: string; to: string };
   follower?: ContainerFollower;
   forgetTimer?: NodeJS.Timeout;
 }
@@ -80,6 +93,7 @@ export class DockerLogsSource implements Component {
   readonly #slot: () => Promise<() => void>;
   readonly #containers = new Map<string, Tracked>();
   readonly #positions: SavedPositions;
+  readonly #budget: ByteBudget;
   #discovery: Discovery | undefined;
   #started = false;
   #stopping = false;
@@ -95,6 +109,7 @@ export class DockerLogsSource implements Component {
     this.#metadata = new MetadataBuilder(deps.config.labels);
     this.#selected = selection(deps.config.include, deps.config.exclude);
     this.#slot = semaphore(this.#tuning.catchUpConcurrency);
+    this.#budget = deps.budget ?? new ByteBudget(parseBytes(deps.config.max_inflight_bytes));
     this.#positions = new SavedPositions(deps.state, this.#tuning.saveIntervalMs, (error) =>
       this.#notify({ type: 'checkpoint_save_failed', error }),
     );
@@ -144,8 +159,11 @@ export class DockerLogsSource implements Component {
         name: t.meta.name,
         state: t.follower?.state ?? 'excluded',
         lines: t.follower?.lines ?? 0,
+        ...(t.follower?.paused ? { paused: true } : {}),
+        ...(t.lost ? { lost: t.lost } : {}),
         ...(this.#positions.get(id) ? { checkpoint: this.#positions.get(id) } : {}),
       })),
+      inflight: this.#budget.stats(),
     };
   }
 
@@ -240,6 +258,7 @@ export class DockerLogsSource implements Component {
       notify: (notice) => this.#notify(notice),
       slot: this.#slot,
       limits: this.#tuning,
+      budget: this.#budget,
       ...(checkpoint ? { checkpoint } : {}),
       ...(this.#multiline ? { multiline: this.#multiline } : {}),
     });
@@ -289,9 +308,14 @@ export class DockerLogsSource implements Component {
     for (const tracked of this.#containers.values()) if (tracked.follower?.state === 'streaming') followed++;
     this.#deps.telemetry.gauge(COMPONENT, 'containers_tracked', this.#containers.size);
     this.#deps.telemetry.gauge(COMPONENT, 'containers_streaming', followed);
+    this.#deps.telemetry.gauge(COMPONENT, 'inflight_bytes_limit', this.#budget.limit);
   }
 
   #notify: NoticeListener = (notice) => {
+    if (notice.type === 'rotated_away') {
+      const tracked = this.#containers.get(notice.containerId);
+      if (tracked) tracked.lost = { from: notice.from, to: notice.to };
+    }
     if (
       notice.type === 'container_following' ||
       notice.type === 'container_drained' ||

@@ -1,12 +1,14 @@
 // Rotated siblings seen from one tailed path: which of them still hold
 // unread lines when the source starts (after downtime), and which one is the
 // copy of a file that was just truncated (copytruncate).
+import type { Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileCheckpoint, FileCheckpoints } from './checkpoint.ts';
 import { fpOf } from './checkpoint.ts';
 import { type Fingerprint, fingerprintOf, matchesFingerprint, readGzipHead, readHead } from './identity.ts';
 import { type ChunkReader, GzipReader, PlainReader } from './reader.ts';
-import { listSiblings } from './rotated.ts';
+import { belongsTo, listSiblings } from './rotated.ts';
+import { checkTail, type TailBytes } from './tail.ts';
 
 export interface CatchupContext {
   readonly book: FileCheckpoints;
@@ -32,9 +34,23 @@ export interface UnreadSibling {
  * Siblings of `livePath` to read before it, oldest first: from the oldest one
  * already known on (older ones predate this agent), skipping those read to
  * their end. A sibling written since the source started is never history (a
- * path that appeared and was rotated before it was picked up).
+ * path that appeared and was rotated before it was picked up), and neither is
+ * one written since this path was last looked at: after downtime, a file
+ * rotated in after the one the checkpoint names (which may be gone) is unread.
+ * `matched` gets the identities found on disk, read or not.
  */
-export async function unreadSiblings(livePath: string, ctx: CatchupContext): Promise<UnreadSibling[]> {
+export async function unreadSiblings(
+  livePath: string,
+  ctx: CatchupContext,
+  matched?: Set<string>,
+): Promise<UnreadSibling[]> {
+  // When this path was last looked at (by an earlier run): anything written since is unread.
+  let since = ctx.startedAt;
+  let lastSeen: number | undefined;
+  for (const entry of ctx.book.all()) {
+    if (belongsTo(entry.path, livePath)) lastSeen = Math.max(lastSeen ?? 0, entry.seenAt);
+  }
+  if (lastSeen !== undefined) since = Math.min(since, lastSeen);
   const found: (UnreadSibling & { done: boolean; known: boolean })[] = [];
   for (const sibling of await listSiblings(livePath, ctx.readGzip)) {
     try {
@@ -42,13 +58,14 @@ export async function unreadSiblings(livePath: string, ctx: CatchupContext): Pro
       const head = sibling.gzip ? await readGzipHead(sibling.path) : await headOf(sibling.path);
       const fp = fingerprintOf(head);
       if (!fp) continue;
-      // A .gz has an inode of its own; only its content ties it to an identity.
-      const entry =
-        (sibling.gzip ? undefined : ctx.book.findByInode(info.dev, info.ino, head)) ?? ctx.book.findByContent(head);
-      if (entry) entry.seenAt = ctx.now();
+      const entry = await identify(ctx.book, sibling.path, sibling.gzip, info, head);
+      if (entry) {
+        entry.seenAt = ctx.now();
+        matched?.add(entry.key);
+      }
       const done = entry !== undefined && (entry.complete || (!sibling.gzip && entry.offset >= info.size));
       // File times come from a coarse kernel clock: allow a second of slack.
-      const known = entry !== undefined || info.mtimeMs >= ctx.startedAt - 1000;
+      const known = entry !== undefined || info.mtimeMs >= since - 1000;
       found.push({ path: sibling.path, gzip: sibling.gzip, dev: info.dev, ino: info.ino, entry, fp, done, known });
     } catch (error) {
       ctx.onError(sibling.path, error);
@@ -58,11 +75,45 @@ export async function unreadSiblings(livePath: string, ctx: CatchupContext): Pro
   return first < 0 ? [] : found.slice(first).filter((f) => !f.done);
 }
 
-/** The rotated copy of an identity (same first bytes) that holds bytes past `position`. */
+/**
+ * The identity a rotated sibling holds: the one on its inode, else one whose
+ * first line it starts with (a copy). Where a candidate saved its tail, the
+ * sibling must still hold those bytes: several identities can share a first
+ * line (a file rewritten in place), and only the tail tells them apart. A
+ * .gz is matched by its first line alone (checking its tail means inflating it).
+ */
+async function identify(
+  book: FileCheckpoints,
+  path: string,
+  gzip: boolean,
+  info: Stats,
+  head: Buffer,
+): Promise<FileCheckpoint | undefined> {
+  if (gzip) return book.findByContent(head);
+  const byInode = book.findByInode(info.dev, info.ino, head);
+  const candidates = [...(byInode ? [byInode] : []), ...book.candidatesByContent(head).filter((e) => e !== byInode)];
+  if (candidates.every((entry) => !entry.tail)) return candidates[0];
+  const handle = await open(path, 'r');
+  try {
+    for (const entry of candidates) {
+      if (!entry.tail || (await checkTail(handle, entry.tail, info.size)) === 'same') return entry;
+    }
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The rotated copy of an identity (same first bytes, and for a plain file the
+ * same bytes just before `position`, which `tail` holds) that holds bytes
+ * past `position`.
+ */
 export async function findCopy(
   livePath: string,
   entry: FileCheckpoint,
   position: number,
+  tail: TailBytes,
   ctx: CatchupContext,
 ): Promise<{ reader: ChunkReader; dev: number; ino: number; gzip: boolean } | undefined> {
   // Newest first: copytruncate has just written the copy as name.1.
@@ -77,7 +128,11 @@ export async function findCopy(
       const handle = await open(sibling.path, 'r');
       try {
         const info = await handle.stat();
-        if (info.size >= position && matchesFingerprint(await readHead(handle), fpOf(entry))) {
+        if (
+          info.size >= position &&
+          matchesFingerprint(await readHead(handle), fpOf(entry)) &&
+          (await tail.heldBy(handle))
+        ) {
           return { reader: new PlainReader(handle, ctx.chunkBytes), dev: info.dev, ino: info.ino, gzip: false };
         }
       } catch {

@@ -6,6 +6,7 @@
 // the deterministic event ids.
 import type { StateStore } from '../../pipeline/types.ts';
 import { type Fingerprint, identityKey, matchesFingerprint } from './identity.ts';
+import type { TailMark } from './tail.ts';
 
 export interface FileCheckpoint {
   key: string;
@@ -23,6 +24,12 @@ export interface FileCheckpoint {
   path: string;
   /** When it was last seen on disk (epoch ms); long-gone identities are forgotten. */
   seenAt: number;
+  /** Rewritten in place this many times (same inode and first line); absent is 0. */
+  generation?: number;
+  /** The last bytes read from it (tail.ts): a restart checks the file still holds them. */
+  tail?: TailMark;
+  /** Its size when last seen: what was lost, at least, if it disappears unread. */
+  size?: number;
 }
 
 interface Saved {
@@ -58,10 +65,13 @@ export class FileCheckpoints {
     if (saved?.version !== 1 || !Array.isArray(saved.files)) return;
     for (const entry of saved.files) {
       if (typeof entry?.key === 'string' && Number.isSafeInteger(entry.offset) && entry.offset >= 0) {
+        const { tail, ...rest } = entry;
         this.#entries.set(entry.key, {
-          ...entry,
+          ...rest,
           skipping: entry.skipping === true,
           complete: entry.complete === true,
+          // A tail that does not read as one is no evidence either way: dropped.
+          ...(isTailMark(tail) ? { tail } : {}),
         });
       }
     }
@@ -75,12 +85,24 @@ export class FileCheckpoints {
     return [...this.#entries.values()];
   }
 
-  /** The identity of a file on this device and inode that starts with `head`. */
+  /**
+   * The identity of a file on this device and inode that starts with `head`:
+   * its latest generation (the earlier ones were rewritten over).
+   */
   findByInode(dev: number, ino: number, head: Buffer): FileCheckpoint | undefined {
+    let best: FileCheckpoint | undefined;
     for (const entry of this.#entries.values()) {
-      if (entry.dev === dev && entry.ino === ino && matchesFingerprint(head, fpOf(entry))) return entry;
+      if (entry.dev !== dev || entry.ino !== ino || !matchesFingerprint(head, fpOf(entry))) continue;
+      if (!best || (entry.generation ?? 0) > (best.generation ?? 0)) best = entry;
     }
-    return undefined;
+    return best;
+  }
+
+  /** Identities whose content `head` starts with, on any inode, most recently seen first. */
+  candidatesByContent(head: Buffer, exclude?: ReadonlySet<string>): FileCheckpoint[] {
+    return [...this.#entries.values()]
+      .filter((entry) => !exclude?.has(entry.key) && matchesFingerprint(head, fpOf(entry)))
+      .sort((a, b) => b.seenAt - a.seenAt);
   }
 
   /** An identity whose content `head` starts with, on any inode: the file was copied or compressed. */
@@ -100,8 +122,8 @@ export class FileCheckpoints {
   }
 
   /** The identity of a file, registered (from offset 0) if it is new. */
-  register(path: string, dev: number, ino: number, fp: Fingerprint, now: number): FileCheckpoint {
-    const key = identityKey(dev, ino, fp);
+  register(path: string, dev: number, ino: number, fp: Fingerprint, now: number, generation = 0): FileCheckpoint {
+    const key = identityKey(dev, ino, fp, generation);
     let entry = this.#entries.get(key);
     if (!entry) {
       entry = {
@@ -115,20 +137,81 @@ export class FileCheckpoints {
         complete: false,
         path,
         seenAt: now,
+        ...(generation === 0 ? {} : { generation }),
       };
       this.#entries.set(key, entry);
     }
     return entry;
   }
 
-  /** Records an acknowledged position and schedules a save. */
-  commit(key: string, offset: number, skipping: boolean, complete: boolean, now: number): void {
+  /**
+   * A file no identity matched: generation 0, or for a file rewritten in
+   * place (its inode and first line known, its content not) the generation
+   * after the latest one known. Deterministic: after a crash that lost this
+   * registration, the same file gets the same generation again, and so its
+   * lines the same ids.
+   */
+  registerNew(path: string, dev: number, ino: number, fp: Fingerprint, now: number): FileCheckpoint {
+    let generation = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.dev === dev && entry.ino === ino && entry.fpHash === fp.hash && entry.fpLength === fp.length) {
+        generation = Math.max(generation, (entry.generation ?? 0) + 1);
+      }
+    }
+    return this.register(path, dev, ino, fp, now, generation);
+  }
+
+  /**
+   * Records an acknowledged position and schedules a save; `tail` is what
+   * was last read (at or past the offset) and `size` the file's size seen.
+   */
+  commit(
+    key: string,
+    offset: number,
+    skipping: boolean,
+    complete: boolean,
+    now: number,
+    seen: { tail?: TailMark; size?: number } = {},
+  ): void {
     const entry = this.#entries.get(key);
     if (!entry) return;
-    if (entry.offset === offset && entry.skipping === skipping && entry.complete === complete) return;
+    const tail = seen.tail ?? entry.tail;
+    const size = Math.max(seen.size ?? 0, entry.size ?? 0, offset);
+    if (
+      entry.offset === offset &&
+      entry.skipping === skipping &&
+      entry.complete === complete &&
+      entry.tail?.end === tail?.end &&
+      entry.size === size
+    ) {
+      return;
+    }
     entry.offset = offset;
     entry.skipping = skipping;
     entry.complete = complete;
+    entry.seenAt = now;
+    if (tail) entry.tail = tail;
+    entry.size = size;
+    this.#markDirty();
+  }
+
+  /** The file grew to `size` (seen, maybe not read yet): saved with the next save. */
+  noteSize(key: string, size: number): void {
+    const entry = this.#entries.get(key);
+    if (!entry || size <= (entry.size ?? 0)) return;
+    entry.size = size;
+    this.#markDirty();
+  }
+
+  /**
+   * An identity whose content is gone (rewritten over, or rotated away and
+   * deleted) without being read to its end: nothing more is read from it,
+   * and what it lost is not counted again. Its offset stays as evidence.
+   */
+  retire(key: string, now: number): void {
+    const entry = this.#entries.get(key);
+    if (!entry || entry.complete) return;
+    entry.complete = true;
     entry.seenAt = now;
     this.#markDirty();
   }
@@ -176,4 +259,17 @@ export class FileCheckpoints {
 
 export function fpOf(entry: FileCheckpoint): { length: number; hash: string } {
   return { length: entry.fpLength, hash: entry.fpHash };
+}
+
+function isTailMark(value: unknown): value is TailMark {
+  const mark = value as TailMark | undefined;
+  return (
+    typeof mark === 'object' &&
+    mark !== null &&
+    Number.isSafeInteger(mark.end) &&
+    Number.isSafeInteger(mark.length) &&
+    mark.length > 0 &&
+    mark.length <= mark.end &&
+    typeof mark.hash === 'string'
+  );
 }

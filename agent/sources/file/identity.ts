@@ -40,9 +40,15 @@ export function matchesFingerprint(head: Buffer, fp: { length: number; hash: str
   return createHash('sha256').update(head.subarray(0, fp.length)).digest('hex') === fp.hash;
 }
 
-/** The string that names a file in checkpoints and event ids. */
-export function identityKey(dev: number, ino: number, fp: Fingerprint): string {
-  return `${dev}:${ino}:${fp.hash.slice(0, 16)}`;
+/**
+ * The string that names a file in checkpoints and event ids. A file
+ * truncated and refilled in place keeps its inode and may keep its first line:
+ * its new content is a later generation of that identity (tail.ts tells them
+ * apart), so its lines get ids of their own. Generation 0 has no suffix.
+ */
+export function identityKey(dev: number, ino: number, fp: Fingerprint, generation = 0): string {
+  const key = `${dev}:${ino}:${fp.hash.slice(0, 16)}`;
+  return generation === 0 ? key : `${key}:g${generation}`;
 }
 
 /** The first bytes of an open file (fewer if it is shorter). */

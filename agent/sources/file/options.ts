@@ -44,6 +44,10 @@ export interface FileStatus {
   read?: number;
   size: number;
   error?: string;
+  /** Bytes gone before they were read (rotated away, truncated): how many gaps, and at least how many bytes. */
+  lost?: { gaps: number; bytes_at_least: number };
+  /** Times the file was found truncated and refilled in place, and read again from its start. */
+  rewritten?: number;
 }
 
 export type ResolvedOptions = Required<Omit<FileSourceOptions, 'onError'>>;

@@ -59,3 +59,9 @@ export async function listSiblings(livePath: string, includeGzip: boolean): Prom
   }
   return [...byRank.values()].sort((a, b) => a.rank - b.rank);
 }
+
+/** Whether a checkpoint last seen at `path` belongs to the tailed `livePath` (it, or a rotated sibling of it). */
+export function belongsTo(path: string, livePath: string): boolean {
+  if (path === livePath) return true;
+  return dirname(path) === dirname(livePath) && siblingRank(basename(livePath), basename(path)) !== undefined;
+}

@@ -11,7 +11,7 @@ import { FileCheckpoints } from './checkpoint.ts';
 import { Discovery } from './discovery.ts';
 import { type FileSourceDeps, type FileStatus, type ResolvedOptions, withDefaults } from './options.ts';
 import { fileLineStage } from './stage.ts';
-import { type Cursor, FileTracker, type ReadResult, type TrackerContext } from './tracker.ts';
+import { type Cursor, FileTracker, type LostBytes, type ReadResult, type TrackerContext } from './tracker.ts';
 
 export type { FileSourceConfig, FileSourceDeps, FileSourceOptions, FileStatus } from './options.ts';
 
@@ -29,6 +29,8 @@ export class FileSource implements Component {
   readonly #stage: LineStage<Cursor>;
   readonly #touched = new Set<Cursor>();
   readonly #errors = new Map<string, CodedError>();
+  /** Per tailed path: bytes lost before they were read, and files found rewritten in place. */
+  readonly #losses = new Map<string, { gaps: number; bytes: number; rewritten: number }>();
   readonly #abort = new AbortController();
   readonly #opts: ResolvedOptions;
   #loop: Promise<void> | undefined;
@@ -58,9 +60,9 @@ export class FileSource implements Component {
       claims: new Map(),
       now: () => Date.now(),
       onError: (path, error) => this.#report(path, error),
-      onGap: (path, bytes, detail) => {
-        deps.telemetry.eventsDropped(COMPONENT, 'rotated_away', 1, false);
-        deps.options?.onError?.(new CodedError(agentErrors.FILE_ROTATED_AWAY, { path, bytes, detail }));
+      onGap: (gap) => this.#gap(gap),
+      onRewritten: (path) => {
+        this.#lossesOf(path).rewritten++;
       },
     };
     this.#discovery = new Discovery({
@@ -101,6 +103,11 @@ export class FileSource implements Component {
       }
       const error = this.#errors.get(tracker.path);
       if (error) status.error = error.message;
+      const losses = this.#losses.get(tracker.path);
+      if (losses) {
+        if (losses.gaps > 0) status.lost = { gaps: losses.gaps, bytes_at_least: losses.bytes };
+        if (losses.rewritten > 0) status.rewritten = losses.rewritten;
+      }
       files.push(status);
     }
     return files;
@@ -126,6 +133,11 @@ export class FileSource implements Component {
       if (!this.#abort.signal.aborted) this.#report('(file source)', error);
     } finally {
       clearTimeout(timer);
+      // Sizes seen but not yet read: a restart counts them if the file is gone by then.
+      for (const tracker of this.#trackers.values()) {
+        const live = tracker.live;
+        if (live) this.#book.noteSize(live.entry.key, live.seenSize);
+      }
       await this.#book.flush();
       await this.#discovery.close();
       for (const tracker of this.#trackers.values()) await tracker.close();
@@ -222,12 +234,14 @@ export class FileSource implements Component {
     const held = this.#stage.heldStarts();
     const now = Date.now();
     for (const cursor of this.#touched) {
+      // What was read last (at or past the offset), for a restart to check the file still holds it.
+      const seen = { tail: cursor.tail.mark(), size: cursor.seenSize };
       const start = held.get(cursor);
       if (start !== undefined) {
-        this.#book.commit(cursor.entry.key, start, false, false, now);
+        this.#book.commit(cursor.entry.key, start, false, false, now, seen);
         continue;
       }
-      this.#book.commit(cursor.entry.key, cursor.readEnd, cursor.readSkipping, cursor.finished, now);
+      this.#book.commit(cursor.entry.key, cursor.readEnd, cursor.readSkipping, cursor.finished, now, seen);
       this.#touched.delete(cursor);
       // A finished file's identity may now be opened again (its copy, a
       // glob that also matches the rotated name), from the committed end.
@@ -267,6 +281,28 @@ export class FileSource implements Component {
       if (tracker.path === path || tracker.path.slice(0, tracker.path.lastIndexOf('/')) === dir) tracker.markDirty();
     }
     this.#wakeUp();
+  }
+
+  /** Counted per path and in telemetry, and told the operator with the file and the bytes. */
+  #gap(gap: LostBytes): void {
+    const losses = this.#lossesOf(gap.path);
+    losses.gaps++;
+    losses.bytes += gap.bytes;
+    this.#deps.telemetry.eventsDropped(COMPONENT, 'rotated_away', 1, false);
+    this.#deps.telemetry.bytesDropped?.(COMPONENT, 'rotated_away', gap.bytes);
+    const details = { path: gap.path, file: gap.file, bytes: gap.bytes, offset: gap.offset, detail: gap.detail };
+    this.#deps.options?.onError?.(
+      new CodedError(gap.whileStopped ? agentErrors.FILE_LOST_WHILE_STOPPED : agentErrors.FILE_ROTATED_AWAY, details),
+    );
+  }
+
+  #lossesOf(path: string): { gaps: number; bytes: number; rewritten: number } {
+    let losses = this.#losses.get(path);
+    if (!losses) {
+      losses = { gaps: 0, bytes: 0, rewritten: 0 };
+      this.#losses.set(path, losses);
+    }
+    return losses;
   }
 
   #report(path: string, error: unknown): void {

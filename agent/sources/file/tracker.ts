@@ -8,12 +8,19 @@
 //   the truncated file is read from 0 as a new identity.
 // - after downtime: rotated siblings with unread lines (plain or .gz) are read
 //   first, oldest first; siblings already read are recognised by identity.
+//   Identities the checkpoints name that are gone unread are counted (gaps.ts).
+// - truncated and refilled in place, even with the same first line: the bytes
+//   just before the read position no longer match (tail.ts), before every
+//   read and at start; the new content is a new generation of the identity,
+//   read from its start under ids of its own.
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type CatchupContext, findCopy, unreadSiblings } from './catchup.ts';
 import type { FileCheckpoint } from './checkpoint.ts';
 import { fpOf } from './checkpoint.ts';
+import { goneGap, lostIdentities } from './gaps.ts';
 import { fingerprintOf, matchesFingerprint, readHead } from './identity.ts';
 import { type ChunkReader, GzipReader, type LineRecord, LineSplitter, PlainReader } from './reader.ts';
+import { checkTail, readAt, TAIL_BYTES, TailBytes } from './tail.ts';
 
 export interface TrackerContext extends CatchupContext {
   readonly maxLineBytes: number;
@@ -21,7 +28,23 @@ export interface TrackerContext extends CatchupContext {
   /** Which cursor reads an identity: one at a time, so offsets never interleave. */
   readonly claims: Map<string, Cursor>;
   /** Bytes that were gone before they could be read. */
-  onGap(path: string, bytes: number, detail: string): void;
+  onGap(gap: LostBytes): void;
+  /** A file was found rewritten in place: it is read again from its start as a new generation. */
+  onRewritten(path: string): void;
+}
+
+/** A gap, as the source reports it. */
+export interface LostBytes {
+  /** The tailed path it belongs to. */
+  path: string;
+  /** The file the lost bytes were in, as last seen. */
+  file: string;
+  /** Bytes known to be lost: at least these. */
+  bytes: number;
+  /** Lost while the agent was not running (found at start), or while it ran. */
+  whileStopped: boolean;
+  offset: number;
+  detail: string;
 }
 
 /** Reading progress of one identity. */
@@ -34,6 +57,10 @@ export interface Cursor {
   readSkipping: boolean;
   /** No more lines will come from this identity. */
   finished: boolean;
+  /** The last bytes read, ending at the splitter's position. */
+  readonly tail: TailBytes;
+  /** The file's size as last seen while it still held what was read. */
+  seenSize: number;
 }
 
 export interface ReadResult {
@@ -64,6 +91,9 @@ export class FileTracker {
   #lastSize = 0;
   /** A file may have been at the path without being opened here: look at the siblings again. */
   #missed = false;
+  /** While starting: identities found on disk, and whether every look succeeded. */
+  #matched: Set<string> | undefined;
+  #lookFailed = false;
 
   constructor(path: string, ctx: TrackerContext) {
     this.path = path;
@@ -82,28 +112,70 @@ export class FileTracker {
     return this.#lastSize;
   }
 
-  /** Catch-up: rotated siblings with unread lines first (oldest first), then the live file. */
+  /**
+   * Catch-up: rotated siblings with unread lines first (oldest first), then
+   * the live file; then what the checkpoints name that is gone is counted.
+   */
   async start(): Promise<void> {
-    await this.#catchUp();
-    await this.refresh();
+    this.#matched = new Set();
+    this.#lookFailed = false;
+    try {
+      await this.#catchUp();
+      await this.refresh();
+      // A file that could not be looked at may still be there: count nothing rather than too much.
+      if (!this.#lookFailed) await this.#countLost(this.#matched);
+    } finally {
+      this.#matched = undefined;
+    }
   }
 
   /** Queues the rotated siblings that hold unread lines (those another cursor reads are left to it). */
   async #catchUp(): Promise<void> {
-    for (const sibling of await unreadSiblings(this.path, this.#ctx)) {
+    const onError = this.#ctx.onError;
+    const ctx: CatchupContext = {
+      ...this.#ctx,
+      onError: (path, error) => {
+        this.#lookFailed = true;
+        onError(path, error);
+      },
+    };
+    for (const sibling of await unreadSiblings(this.path, ctx, this.#matched)) {
       const entry =
-        sibling.entry ?? this.#ctx.book.register(sibling.path, sibling.dev, sibling.ino, sibling.fp, this.#ctx.now());
+        sibling.entry ??
+        this.#ctx.book.registerNew(sibling.path, sibling.dev, sibling.ino, sibling.fp, this.#ctx.now());
       if (this.#ctx.claims.has(entry.key)) continue;
       try {
-        const reader = sibling.gzip
-          ? new GzipReader(sibling.path)
-          : new PlainReader(await open(sibling.path, 'r'), this.#ctx.chunkBytes);
+        let reader: ChunkReader;
+        let handle: FileHandle | undefined;
+        if (sibling.gzip) reader = new GzipReader(sibling.path);
+        else {
+          handle = await open(sibling.path, 'r');
+          reader = new PlainReader(handle, this.#ctx.chunkBytes);
+        }
         const file = this.#openFile(entry, sibling.path, reader, sibling.dev, sibling.ino, sibling.gzip);
+        if (handle) await primeTail(file.cursor, handle);
         file.lingerUntil = this.#ctx.now() + this.#ctx.graceMs;
         this.#rotated.push(file);
       } catch (error) {
+        this.#lookFailed = true;
         this.#ctx.onError(sibling.path, error);
       }
+    }
+  }
+
+  /** Identities of this path that are gone unread: counted once, then never read or counted again. */
+  async #countLost(matched: ReadonlySet<string>): Promise<void> {
+    const claimed = new Set(this.#ctx.claims.keys());
+    for (const gap of await lostIdentities(this.path, this.#ctx.book, matched, claimed, this.#ctx.readGzip)) {
+      this.#ctx.book.retire(gap.entry.key, this.#ctx.now());
+      this.#ctx.onGap({
+        path: this.path,
+        file: gap.file,
+        bytes: gap.bytes,
+        whileStopped: true,
+        offset: gap.entry.offset,
+        detail: gap.detail,
+      });
     }
   }
 
@@ -113,7 +185,10 @@ export class FileTracker {
     for (const file of this.#rotated) file.eof = false;
     const now = this.#ctx.now();
     const info = await stat(this.path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') this.#ctx.onError(this.path, error);
+      if (error.code !== 'ENOENT') {
+        this.#lookFailed = true;
+        this.#ctx.onError(this.path, error);
+      }
       return undefined;
     });
     const live = this.#live;
@@ -148,10 +223,14 @@ export class FileTracker {
         file.eof = false;
       }
       while (!file.eof) {
-        if (!rotated && !(await this.#unchanged(file))) {
-          await this.#truncated(file);
-          await this.refresh();
-          return this.read();
+        if (!rotated) {
+          if (!(await this.#unchanged(file))) {
+            await this.#truncated(file);
+            await this.refresh();
+            return this.read();
+          }
+          // What the last look saw is this file's, not a successor's: it counts if the file goes.
+          this.#sawSize(file.cursor, this.#lastSize);
         }
         let chunk: Buffer | null;
         try {
@@ -168,8 +247,11 @@ export class FileTracker {
         }
         if (rotated) file.lingerUntil = this.#ctx.now() + (file.gzip ? 0 : this.#ctx.graceMs);
         const records: LineRecord[] = [];
-        file.cursor.splitter.push(chunk, records);
-        if (records.length > 0) return { cursor: file.cursor, records };
+        const cursor = file.cursor;
+        cursor.splitter.push(chunk, records);
+        cursor.tail.push(chunk, cursor.splitter.position);
+        if (cursor.splitter.position > cursor.seenSize) cursor.seenSize = cursor.splitter.position;
+        if (records.length > 0) return { cursor, records };
       }
       if (rotated && !file.failed && (file.gzip || this.#ctx.now() >= file.lingerUntil)) return this.#finish(file);
       // A rotated file in its grace period does not hold up the live one.
@@ -196,12 +278,22 @@ export class FileTracker {
   /**
    * Whether the live file still holds what was read from it. Truncated and
    * refilled past our offset (copytruncate under load) shows only in its
-   * first line, so that is compared before every chunk: 1 KiB per 256 KiB.
+   * first line or, when that line is the same again, in the bytes just
+   * before the read position: both are compared before every chunk (2 KiB
+   * read per 256 KiB, and per look at an idle file).
    */
   async #unchanged(live: OpenFile): Promise<boolean> {
     if (live.cursor.splitter.position === 0) return true;
-    const head = await readHead((live.reader as PlainReader).handle);
-    return matchesFingerprint(head, fpOf(live.cursor.entry));
+    const handle = (live.reader as PlainReader).handle;
+    const head = await readHead(handle);
+    return matchesFingerprint(head, fpOf(live.cursor.entry)) && (await live.cursor.tail.heldBy(handle));
+  }
+
+  /** The file was seen at `size` while it still held what was read: saved, so a loss can be counted. */
+  #sawSize(cursor: Cursor, size: number): void {
+    if (size <= cursor.seenSize) return;
+    cursor.seenSize = size;
+    this.#ctx.book.noteSize(cursor.entry.key, size);
   }
 
   async #finish(file: OpenFile): Promise<ReadResult> {
@@ -226,7 +318,7 @@ export class FileTracker {
   async #truncated(live: OpenFile): Promise<void> {
     const cursor = live.cursor;
     const position = cursor.splitter.position;
-    const copy = await findCopy(this.path, cursor.entry, position, this.#ctx);
+    const copy = await findCopy(this.path, cursor.entry, position, cursor.tail, this.#ctx);
     // The descriptor on the truncated file is not needed for the old identity any more.
     await live.reader.close();
     if (copy) {
@@ -236,8 +328,16 @@ export class FileTracker {
       live.gzip = copy.gzip;
     } else {
       live.reader = { read: async () => null, close: async () => undefined };
-      if (this.#lastSize > position) {
-        this.#ctx.onGap(this.path, this.#lastSize - position, 'truncated (copytruncate) and no copy found beside it');
+      // Only a size seen while the file still held what was read is the old content's.
+      if (cursor.seenSize > position) {
+        this.#ctx.onGap({
+          path: this.path,
+          file: cursor.path,
+          bytes: cursor.seenSize - position,
+          whileStopped: false,
+          offset: position,
+          detail: 'truncated or rewritten in place, and no copy of it found beside it',
+        });
       }
     }
     live.lingerUntil = this.#ctx.now();
@@ -263,14 +363,20 @@ export class FileTracker {
         return;
       }
       let entry = this.#ctx.book.findByInode(info.dev, info.ino, head);
-      if (entry && this.#ctx.claims.has(entry.key)) {
-        await handle.close();
-        return;
+      if (entry && (await this.#holds(entry, handle, info.size))) {
+        this.#matched?.add(entry.key);
+        if (this.#ctx.claims.has(entry.key)) {
+          await handle.close();
+          return;
+        }
+      } else if (entry) {
+        // Same inode and first line, other content: truncated and refilled in place.
+        this.#rewritten(entry);
+        entry = undefined;
       }
-      // Shorter than what was read before, same first line: rewritten while we were away.
-      if (entry && entry.offset > info.size) this.#ctx.book.commit(entry.key, 0, false, false, this.#ctx.now());
       if (!entry) {
-        entry = this.#ctx.book.register(this.path, info.dev, info.ino, fp, this.#ctx.now());
+        entry = this.#ctx.book.registerNew(this.path, info.dev, info.ino, fp, this.#ctx.now());
+        this.#matched?.add(entry.key);
         // A new file at the path: the one before it may have been rotated
         // before this tracker ever opened it (it is a sibling now).
         this.#missed = true;
@@ -278,13 +384,50 @@ export class FileTracker {
       entry.path = this.path;
       entry.seenAt = this.#ctx.now();
       this.#live = this.#openFile(entry, this.path, new PlainReader(handle, this.#ctx.chunkBytes), info.dev, info.ino);
+      await primeTail(this.#live.cursor, handle);
       this.#lastSize = info.size;
       this.#ctx.onError(this.path, undefined);
     } catch (error) {
       await handle?.close().catch(() => undefined);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#missed = true;
-      else this.#ctx.onError(this.path, error);
+      else {
+        this.#lookFailed = true;
+        this.#ctx.onError(this.path, error);
+      }
     }
+  }
+
+  /**
+   * Whether the file behind `handle` still holds what `entry` names: the
+   * bytes just before where reading got to (what the cursor reading it holds,
+   * else what its checkpoint saved); with neither, only a file shorter than
+   * the offset shows a rewrite.
+   */
+  async #holds(entry: FileCheckpoint, handle: FileHandle, size: number): Promise<boolean> {
+    const cursor = this.#ctx.claims.get(entry.key);
+    if (cursor && cursor.tail.length > 0) return cursor.tail.heldBy(handle);
+    if (entry.tail) return (await checkTail(handle, entry.tail, size)) === 'same';
+    return size >= entry.offset;
+  }
+
+  /**
+   * An identity whose file was rewritten: what it still had unread is lost,
+   * unless a cursor is finishing it from a copy (copytruncate) or it was read
+   * to its end. At start that is counted with the other losses; later, here.
+   */
+  #rewritten(entry: FileCheckpoint): void {
+    this.#ctx.onRewritten(this.path);
+    if (this.#matched || entry.complete || this.#ctx.claims.has(entry.key)) return;
+    const gap = goneGap(entry);
+    this.#ctx.book.retire(entry.key, this.#ctx.now());
+    this.#ctx.onGap({
+      path: this.path,
+      file: gap.file,
+      bytes: gap.bytes,
+      whileStopped: false,
+      offset: entry.offset,
+      detail: 'truncated or rewritten in place before it was read to its end',
+    });
   }
 
   #openFile(
@@ -302,6 +445,8 @@ export class FileTracker {
       readEnd: entry.offset,
       readSkipping: entry.skipping,
       finished: false,
+      tail: new TailBytes(),
+      seenSize: Math.max(entry.size ?? 0, entry.offset),
     };
     this.#ctx.claims.set(entry.key, cursor);
     return { cursor, reader, dev, ino, eof: false, lingerUntil: 0, gzip, failed: false };
@@ -310,4 +455,12 @@ export class FileTracker {
   #release(cursor: Cursor): void {
     if (this.#ctx.claims.get(cursor.entry.key) === cursor) this.#ctx.claims.delete(cursor.entry.key);
   }
+}
+
+/** A cursor resuming inside a plain file starts with the bytes before its offset, as the file holds them. */
+async function primeTail(cursor: Cursor, handle: FileHandle): Promise<void> {
+  const offset = cursor.splitter.position;
+  if (offset === 0) return;
+  const length = Math.min(offset, TAIL_BYTES);
+  cursor.tail.reset(await readAt(handle, offset - length, length), offset);
 }

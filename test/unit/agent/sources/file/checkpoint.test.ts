@@ -65,6 +65,27 @@ describe('file checkpoints', () => {
     expect(book.findByContent(HEAD, new Set(['a']))).toBeUndefined();
   });
 
+  it('gives a file rewritten in place the next generation, found before the older ones, the same after a reload', async () => {
+    const store = new MemoryStore();
+    const book = new FileCheckpoints(store);
+    const fp = fingerprintOf(HEAD);
+    if (!fp) throw new Error('no fingerprint');
+    const first = book.registerNew('/var/log/x', 1, 2, fp, 1000);
+    expect(first.key).toMatch(/^1:2:[0-9a-f]{16}$/);
+    book.commit(first.key, 500, false, false, 1000, { tail: { end: 500, length: 64, hash: 'ab' }, size: 700 });
+    const second = book.registerNew('/var/log/x', 1, 2, fp, 2000);
+    expect(second.key).toBe(`${first.key}:g1`);
+    expect(book.findByInode(1, 2, HEAD)?.key).toBe(second.key);
+    await book.flush();
+    const reloaded = new FileCheckpoints(store);
+    await reloaded.load();
+    expect(reloaded.get(first.key)).toMatchObject({ offset: 500, size: 700, tail: { end: 500, length: 64 } });
+    // The same rewrite seen again after a crash that lost the second registration gets the same key.
+    const again = new FileCheckpoints(new MemoryStore());
+    again.add({ ...first });
+    expect(again.registerNew('/var/log/x', 1, 2, fp, 3000).key).toBe(second.key);
+  });
+
   it('forgets identities not seen for long, except those in use', () => {
     const book = new FileCheckpoints(new MemoryStore());
     book.add(entry('old', { seenAt: 10 }));

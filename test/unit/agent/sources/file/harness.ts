@@ -89,6 +89,10 @@ export class CountingTelemetry implements Telemetry {
   eventsDropped(_component: string, reason: DropReason, count: number): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + count;
   }
+  readonly droppedBytes: Partial<Record<DropReason, number>> = {};
+  bytesDropped(_component: string, reason: DropReason, bytes: number): void {
+    this.droppedBytes[reason] = (this.droppedBytes[reason] ?? 0) + bytes;
+  }
   gauge(_component: string, name: string, value: number): void {
     this.gauges[name] = value;
   }

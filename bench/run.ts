@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   'ship-spool': () => import('./ship.bench.ts').then((m) => ({ default: m.shipSpool })),
   'ship-es': () => import('./ship.bench.ts').then((m) => ({ default: m.shipEs })),
   docker: () => import('./docker.bench.ts'),
+  'docker-memory': () => import('./docker-memory.bench.ts'),
   dump: () => import('./dump.bench.ts'),
   analyzers: () => import('./analyzers.bench.ts'),
   'collector-index': () => import('./collector-index.bench.ts'),
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   'verify-hostile': () => import('./verify-hostile.bench.ts'),
   syslog: () => import('./syslog.bench.ts'),
   portal: () => import('./portal.bench.ts'),
+  kit: () => import('./kit.bench.ts'),
 };
 
 const args = process.argv.slice(2);

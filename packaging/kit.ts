@@ -5,6 +5,10 @@
 // (SHA256SUMS.sig, by the release key; allowed_signers names it). The last
 // line printed is the tarball's path.
 //
+// `docker build` and `docker save` are tried again (3 attempts in all) when
+// dockerd drops the connection under them, and only then
+// (packaging/docker-retry.ts).
+//
 // The release key is --signing-key, else $SHIPLOG_KIT_SIGNING_KEY, else a
 // development key made once under .cache/packaging (said loudly: a kit for
 // a customer is signed with the vendor's own key).
@@ -12,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runDocker, withDockerRetry } from './docker-retry.ts';
 import { buildPackages } from './packages.ts';
 import { repoRoot, stage } from './stage.ts';
 
@@ -51,13 +56,16 @@ const images: string[] = [];
 for (const target of ['agent', 'collector']) {
   const tag = `shiplog/${target}:${version}`;
   log(`docker build --target ${target} -t ${tag}`);
-  execFileSync(
-    'docker',
-    ['build', '-q', '--network', 'none', '--build-arg', `BASE_IMAGE=${baseImage}`, '--target', target, '-t', tag, '.'],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+  const build = ['build', '-q', '--network', 'none', '--build-arg', `BASE_IMAGE=${baseImage}`, '--target', target];
+  withDockerRetry(
+    `docker build --target ${target}`,
+    () =>
+      runDocker('docker', [...build, '-t', tag, '.'], { cwd: repoRoot, env: { ...process.env, DOCKER_BUILDKIT: '0' } }),
+    { log },
   );
   const file = `shiplog-${target}-${version}.image.tar.gz`;
-  execFileSync('bash', ['-c', 'set -o pipefail; docker save "$1" | gzip -1 >"$2"', 'save', tag, join(kit, file)]);
+  const save = 'set -o pipefail; docker save "$1" | gzip -1 >"$2"';
+  withDockerRetry(`docker save ${tag}`, () => runDocker('bash', ['-c', save, 'save', tag, join(kit, file)]), { log });
   images.push(`${file} ${tag}`);
 }
 writeFileSync(join(kit, 'IMAGES'), `${images.join('\n')}\n`);

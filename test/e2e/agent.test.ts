@@ -80,4 +80,54 @@ describe('shiplog agent as a process', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('[SHIPLOG_ERR_AGENT_NOT_RUNNING]');
   });
+
+  it('waits with --wait for an agent that is still starting, as right after `systemctl start`', async () => {
+    const dir = tempDir('shiplog-agent-e2e-');
+    const port = await freePort('tcp');
+    const messages = join(dir, 'messages');
+    writeFileSync(messages, '');
+    const config = join(dir, 'agent.yml');
+    writeFileSync(config, `sources:\n  docker:\n    enabled: false\n  files:\n    paths: [${messages}]\n`);
+    const env = { SHIPLOG_DATA_DIR: join(dir, 'data'), SHIPLOG_STATUS_LISTEN: `127.0.0.1:${port}` };
+    // Asked first: nothing listens yet when status starts asking.
+    const asked = shiplog(['status', '--wait', '2m'], { env });
+    const agent = startAgentProcess(env, join(dir, 'agent.log'), ['--config', config]);
+    try {
+      const status = await asked;
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/^shiplog agent .*health ok/);
+    } finally {
+      await agent.kill('SIGTERM');
+    }
+
+    const nobody = await shiplog(['status', '--wait', '1s'], { env });
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain('still after 1s');
+    expect(nobody.stderr).toContain('[SHIPLOG_ERR_AGENT_NOT_RUNNING]');
+    const malformed = await shiplog(['status', '--wait', '60'], { env });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--wait: "60" is not a duration');
+  });
+
+  it('keeps running with every source off until it is told to stop', async () => {
+    const dir = tempDir('shiplog-agent-e2e-');
+    const port = await freePort('tcp');
+    const env = {
+      SHIPLOG_DATA_DIR: join(dir, 'data'),
+      SHIPLOG_STATUS_LISTEN: `127.0.0.1:${port}`,
+      SHIPLOG_SOURCES_DOCKER_ENABLED: 'false',
+      SHIPLOG_SOURCES_FILES_ENABLED: 'false',
+    };
+    const agent = startAgentProcess(env, join(dir, 'agent.log'));
+    try {
+      const status = await shiplog(['status', '--wait', '1m'], { env });
+      expect(status.code, status.stderr).toBe(0);
+      // Still there a moment later: it used to exit as soon as it had started.
+      const again = await shiplog(['status'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(agent.child.exitCode).toBeNull();
+    } finally {
+      expect(await agent.kill('SIGTERM')).toBe(0);
+    }
+  });
 });

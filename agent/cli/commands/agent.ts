@@ -2,6 +2,7 @@
 // SIGHUP re-reads the configuration: a bad one is reported and the agent keeps
 // running on the old one.
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import type { CliIO } from '../../../core/cli.ts';
 import { type AgentConfig, loadAgentConfig, printableAgentConfig } from '../../config.ts';
 import { prepareDataDir } from '../../data-dir.ts';
@@ -33,6 +34,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
+  // A busy agent promotes much of what it reads into V8's old generation
+  // (records live until the spool has written them, across a few young
+  // collections), and by default V8 lets that generation grow to several
+  // times its live size before a full collection. Growing it by half instead
+  // keeps ten busy containers under 150 MB RSS (bench docker-memory) for
+  // about a fifth more CPU under that load; an idle agent is not affected.
+  setFlagsFromString('--heap-growing-percent=50');
   let config = loadAgentConfig(values.config, io.env);
   const dataDir = prepareDataDir(io.env, config.data_dir);
   const selfLog = new SelfLogFile(dataDir, (error) =>
@@ -63,6 +71,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // The handlers stay for the whole shutdown: a second Ctrl-C (a terminal sends
   // one to the whole process group) must not kill the agent half way.
   let stopping = false;
+  // Runs until told to stop, even with nothing configured that holds the event
+  // loop open (every source off, the status endpoint unreferenced).
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onStop = (received: NodeJS.Signals) => {
       if (stopping) return logger.info({ signal: received }, 'already stopping; the spool keeps what is not delivered');
@@ -74,6 +85,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     process.on('SIGINT', onStop);
   });
   process.off('SIGHUP', reload);
+  clearInterval(keepAlive);
   logger.info({ signal }, 'stopping: draining sources and saving checkpoints');
   await reloading;
   await withDeadline(agent.stop(stopDeadlineMs), stopDeadlineMs + 2000, logger);

@@ -1,159 +1,89 @@
-// The offline install kit as a site gets it, built once (`npm run kit`) and
-// checked from every side: what it holds, the .rpm read back, a tampered kit
-// refused before anything is touched, install.sh installing the .deb on this
-// machine (run again: nothing changes), an upgrade to a second kit and the
-// rollback with configuration and data kept, and both images run against
-// the test dockerd (HEALTHCHECK healthy; a container's lines reach the
-// agent's spool; a bundle made inside the container describes this host).
-// Everything it installs is removed afterwards.
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  appendFileSync,
-  cpSync,
-  existsSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+// The offline install kit as a site gets it, built once (`npm run kit`, two
+// versions) and checked from every side: what it holds, the .rpm read back, a
+// tampered kit refused before anything is touched, install.sh installing the
+// .deb on this machine (run again: nothing changes), an upgrade to a second
+// kit and the rollback with configuration and data kept, and both images run
+// against the test dockerd (HEALTHCHECK healthy; a container's lines reach
+// the agent's spool; a bundle made inside the container describes this
+// host). Then, on the same two kits, the operators' runbook run as written
+// (./runbook.ts). Whatever the host held at shiplog's paths is set aside
+// first and put back at the end; everything installed is removed.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../helpers/cli.ts';
+import {
+  buildKit,
+  dpkgField,
+  installedVersion,
+  putHostBack,
+  removeShiplogFromHost,
+  run,
+  runCommand,
+  setHostAside,
+  unpackKit,
+  waitFor,
+} from '../../helpers/kit.ts';
 import { requireService } from '../../helpers/services.ts';
 import { tempDir } from '../../helpers/temp.ts';
+import { describeRunbook, type Kits } from './runbook.ts';
 
 const busybox = 'shiplog-test/busybox:latest';
 const upgradeVersion = '0.1.1';
+const up = requireService('docker');
+const kits: Kits = {
+  firstVersion: '0.1.0',
+  first: '',
+  firstTarball: '',
+  upgradeVersion,
+  upgrade: '',
+  upgradeTarball: '',
+};
 
-/**
- * Runs a command with no standard input (many of these exit at once, before
- * an input could be written) and node_modules/.bin first on the PATH.
- */
-function runCommand(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}`, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-/** Runs a command and answers stdout; throws with its output when it fails. */
-async function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runCommand(command, args, { env });
-  if (result.code !== 0)
-    throw new Error(`${command} ${args.join(' ')}: ${result.code}\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function buildKit(out: string, version?: string): Promise<string> {
-  const args = [join(repoRoot, 'packaging/kit.ts'), '--out', out, ...(version ? ['--version', version] : [])];
-  const result = await runCommand(join(repoRoot, 'node_modules/.bin/node'), args);
-  if (result.code !== 0) throw new Error(`npm run kit failed:\n${result.stderr}`);
-  return result.stdout.trim().split('\n').at(-1) as string;
-}
-
-function unpack(tarball: string): string {
-  const dir = tempDir('shiplog-kit-');
-  execFileSync('tar', ['-C', dir, '-xf', tarball]);
-  const [name] = readdirSync(dir);
-  return join(dir, name as string);
-}
-
-/** A dpkg-query --showformat field, `${Name}`. */
-const field = (name: string) => `\${${name}}`;
-
-const installedVersion = () =>
-  runCommand('dpkg-query', ['-W', '-f', `${field('db:Status-Status')} ${field('Version')}`, 'shiplog']).then((r) =>
-    r.code === 0 ? r.stdout : '',
+beforeAll(async () => {
+  if (!up) return;
+  expect(await installedVersion(), 'shiplog must not be installed on this machine before the test').not.toMatch(
+    /^installed/,
   );
+  setHostAside();
+  kits.firstTarball = await buildKit(tempDir('shiplog-kit-out-'));
+  expect(kits.firstTarball).toMatch(/shiplog-kit-[\d.]+\.tar$/);
+  kits.upgradeTarball = await buildKit(tempDir('shiplog-kit-out-'), upgradeVersion);
+  kits.first = unpackKit(kits.firstTarball, tempDir('shiplog-kit-'));
+  kits.upgrade = unpackKit(kits.upgradeTarball, tempDir('shiplog-kit-'));
+}, 900_000);
 
-/** What the install changes outside the package, as it was before, to put back afterwards. */
-const hostDirs = ['/var/lib/shiplog', '/var/cache/shiplog'].map((path) => ({
-  path,
-  stat: existsSync(path) ? statSync(path) : undefined,
-}));
+afterAll(async () => {
+  if (!up) return;
+  await removeShiplogFromHost();
+  putHostBack();
+}, 120_000);
 
-describe.skipIf(!requireService('docker'))('the offline install kit', () => {
-  let kit = '';
-  let upgrade = '';
+describe.skipIf(!up)('the offline install kit', () => {
   const containers: string[] = [];
-
-  beforeAll(async () => {
-    expect(await installedVersion(), 'shiplog must not be installed on this machine before the test').not.toMatch(
-      /^installed/,
-    );
-    const first = await buildKit(tempDir('shiplog-kit-out-'));
-    expect(first).toMatch(/shiplog-kit-[\d.]+\.tar$/);
-    kit = unpack(first);
-    upgrade = unpack(await buildKit(tempDir('shiplog-kit-out-'), upgradeVersion));
-  }, 900_000);
 
   afterAll(async () => {
     for (const name of containers) await runCommand('docker', ['rm', '-f', '-v', name]);
     await runCommand('docker', ['rmi', `shiplog/agent:${upgradeVersion}`, `shiplog/collector:${upgradeVersion}`]);
-    await runCommand('dpkg', ['--purge', 'shiplog']);
-    rmSync('/var/lib/shiplog-kit', { recursive: true, force: true });
-    rmSync('/var/lib/shiplog/site-data', { force: true });
-    rmSync('/etc/shiplog/kit-signers', { force: true });
-    for (const dir of ['/etc/shiplog', '/var/lib/shiplog-collector', '/var/cache/shiplog-collector']) {
-      if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-    }
-    for (const { path, stat } of hostDirs) {
-      if (!stat) rmSync(path, { recursive: true, force: true });
-      else if (existsSync(path)) {
-        execFileSync('chown', [`${stat.uid}:${stat.gid}`, path]);
-        execFileSync('chmod', [(stat.mode & 0o7777).toString(8), path]);
-      }
-    }
-    for (const user of ['shiplog', 'shiplog-collector']) {
-      await runCommand('userdel', [user]);
-      await runCommand('groupdel', [user]);
-    }
+    await removeShiplogFromHost();
   }, 120_000);
 
   it('holds the signed checksums, the installer, one .deb, one .rpm and both images', async () => {
-    const names = readdirSync(kit).sort();
+    const names = readdirSync(kits.first).sort();
     for (const name of ['SHA256SUMS', 'SHA256SUMS.sig', 'install.sh', 'INSTALL.md']) expect(names).toContain(name);
     expect(names.filter((name) => name.endsWith('.deb'))).toHaveLength(1);
     expect(names.filter((name) => name.endsWith('.rpm'))).toHaveLength(1);
     expect(names.filter((name) => name.endsWith('.image.tar.gz'))).toHaveLength(2);
-    await run('sh', ['-c', `cd '${kit}' && sha256sum -c SHA256SUMS`]);
+    await run('sh', ['-c', `cd '${kits.first}' && sha256sum -c SHA256SUMS`]);
     await run('sh', [
       '-c',
-      `cd '${kit}' && ssh-keygen -Y verify -f allowed_signers -I shiplog-release -n shiplog-kit -s SHA256SUMS.sig < SHA256SUMS`,
+      `cd '${kits.first}' && ssh-keygen -Y verify -f allowed_signers -I shiplog-release -n shiplog-kit -s SHA256SUMS.sig < SHA256SUMS`,
     ]);
   });
 
   it('has an .rpm that puts shiplog and its own Node under /opt/shiplog, with config files and scripts', async () => {
-    const rpm = join(kit, readdirSync(kit).find((name) => name.endsWith('.rpm')) as string);
+    const rpm = join(kits.first, readdirSync(kits.first).find((name) => name.endsWith('.rpm')) as string);
     const list = (await run('rpm', ['-qpl', rpm])).split('\n');
     for (const path of [
       '/opt/shiplog/node/bin/node',
@@ -176,7 +106,7 @@ describe.skipIf(!requireService('docker'))('the offline install kit', () => {
 
   it('refuses a tampered kit before it touches anything', async () => {
     const altered = join(tempDir('shiplog-kit-bad-'), 'kit');
-    cpSync(kit, altered, { recursive: true });
+    cpSync(kits.first, altered, { recursive: true });
     const deb = join(altered, readdirSync(altered).find((name) => name.endsWith('.deb')) as string);
     appendFileSync(deb, 'x');
     const broken = await runCommand(join(altered, 'install.sh'), []);
@@ -197,7 +127,7 @@ describe.skipIf(!requireService('docker'))('the offline install kit', () => {
   });
 
   it('installs the .deb: shiplog on the PATH on its own Node, units that verify; run again, nothing changes', async () => {
-    const installed = await runCommand(join(kit, 'install.sh'), []);
+    const installed = await runCommand(join(kits.first, 'install.sh'), []);
     expect(installed.code, installed.stderr).toBe(0);
     expect(await installedVersion()).toMatch(/^installed 0\.1\.0-1$/);
     // No node on the PATH at all: the package's own runs.
@@ -213,13 +143,13 @@ describe.skipIf(!requireService('docker'))('the offline install kit', () => {
       '/usr/lib/systemd/system/shiplog-agent.service',
       '/usr/lib/systemd/system/shiplog-collector.service',
     ]);
-    expect(await run('dpkg-query', ['-W', '-f', field('Conffiles'), 'shiplog'])).toMatch(
+    expect(await run('dpkg-query', ['-W', '-f', dpkgField('Conffiles'), 'shiplog'])).toMatch(
       /\/etc\/shiplog\/agent\.yml[\s\S]*\/etc\/shiplog\/collector\.yml/,
     );
     expect(await run('id', ['-nG', 'shiplog'])).toMatch(/\bdocker\b/);
 
     const before = statSync('/var/lib/dpkg/info/shiplog.list').mtimeMs;
-    const again = await runCommand(join(kit, 'install.sh'), []);
+    const again = await runCommand(join(kits.first, 'install.sh'), []);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('already installed; nothing to do');
     expect(statSync('/var/lib/dpkg/info/shiplog.list').mtimeMs).toBe(before);
@@ -231,14 +161,14 @@ describe.skipIf(!requireService('docker'))('the offline install kit', () => {
     // The newer kit's images are loaded from the kit, not found already built.
     await run('docker', ['rmi', `shiplog/agent:${upgradeVersion}`, `shiplog/collector:${upgradeVersion}`]);
 
-    const up = await runCommand(join(upgrade, 'install.sh'), ['--upgrade']);
-    expect(up.code, up.stderr).toBe(0);
+    const upgraded = await runCommand(join(kits.upgrade, 'install.sh'), ['--upgrade']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
     expect(await installedVersion()).toBe(`installed ${upgradeVersion}-1`);
     expect((await run('shiplog', ['--version'])).trim()).toBe(upgradeVersion);
     await run('docker', ['image', 'inspect', `shiplog/agent:${upgradeVersion}`, `shiplog/collector:${upgradeVersion}`]);
     expect(readFileSync('/etc/shiplog/agent.yml', 'utf8')).toContain('# edited on site');
 
-    const back = await runCommand(join(upgrade, 'install.sh'), ['--rollback']);
+    const back = await runCommand(join(kits.upgrade, 'install.sh'), ['--rollback']);
     expect(back.code, back.stderr).toBe(0);
     expect(await installedVersion()).toBe('installed 0.1.0-1');
     expect((await run('shiplog', ['--version'])).trim()).toBe('0.1.0');
@@ -304,3 +234,5 @@ describe.skipIf(!requireService('docker'))('the offline install kit', () => {
     expect(await run('docker', ['exec', collector, 'id', '-un'])).toBe('shiplog\n');
   });
 });
+
+describeRunbook(up, kits);

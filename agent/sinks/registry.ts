@@ -7,6 +7,7 @@ import type { CodedError } from '../../core/coded-error.ts';
 import { parseBytes } from '../../core/units.ts';
 import type { AgentConfig } from '../config.ts';
 import type { Telemetry } from '../pipeline/types.ts';
+import { displayUrl } from './elasticsearch/diagnosis.ts';
 import type { Sink, SinkBatching } from './types.ts';
 
 export interface SinkDeps {
@@ -31,8 +32,7 @@ export function plannedSinks(config: Readonly<AgentConfig>): SinkPlan[] {
     const urls = Array.isArray(es.url) ? es.url : [es.url];
     plans.push({
       name: 'elasticsearch',
-      // Never show credentials embedded in a URL.
-      target: urls.map((url) => url.replace(/\/\/[^@/]*@/, '//[REDACTED]@')).join(','),
+      target: urls.map(displayUrl).join(','),
       batching: { maxEvents: es.batch_events, maxBytes: parseBytes(es.batch_bytes), concurrency: es.concurrency },
       async create(deps) {
         const { ElasticsearchSink } = await import('./elasticsearch/sink.ts');

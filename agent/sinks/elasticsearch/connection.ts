@@ -16,7 +16,7 @@ import { CodedError } from '../../../core/coded-error.ts';
 import type { ElasticsearchSinkConfig } from '../../../schemas/agent-config.ts';
 import { agentErrors } from '../../errors.ts';
 import type { TlsFiles } from './client.ts';
-import { type ConnectionFacts, diagnoseRefusal, diagnoseTls, tlsAlert } from './diagnosis.ts';
+import { type ConnectionFacts, diagnoseRefusal, diagnoseTls, displayUrl, tlsAlert } from './diagnosis.ts';
 import { requestFailure } from './retry.ts';
 import { type ProbeOptions, type ProbeResult, probeTls, sameFingerprint, type TransportFailure } from './tls-probe.ts';
 
@@ -153,11 +153,6 @@ export class ConnectionCheck {
       new CodedError(agentErrors.SINK_ES_UNREACHABLE, { url: facts.url, detail: error.message })
     );
   }
-}
-
-/** A node URL for messages: credentials embedded in it are never shown. */
-export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//[REDACTED]@');
 }
 
 function commonName(subject: string): string {

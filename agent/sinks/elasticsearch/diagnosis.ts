@@ -197,3 +197,8 @@ function hostOf(url: string): string {
     return url;
   }
 }
+
+/** A node URL for messages: credentials embedded in it are never shown. */
+export function displayUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//[REDACTED]@');
+}

@@ -384,9 +384,12 @@ export class SyslogForwardSink implements Sink {
   private async sendDatagrams(messages: string[], signal?: AbortSignal): Promise<void> {
     let bytes = 0;
     for (let i = 0; i < messages.length; ) {
-      const socket = await this.udpSocket();
       const data = Buffer.from(messages[i] as string, 'utf8');
-      const error = await new Promise<Error | null>((resolve) => socket.send(data, (e) => resolve(e ?? null)));
+      // A name that does not resolve fails here, a port nobody listens on at send: both wait and try again.
+      const error = await this.udpSocket().then(
+        (socket) => new Promise<Error | null>((resolve) => socket.send(data, (e) => resolve(e ?? null))),
+        (failure: Error) => failure,
+      );
       if (!error) {
         bytes += data.length;
         i++;
@@ -410,10 +413,16 @@ export class SyslogForwardSink implements Sink {
     const socket = createSocket(isIP(this.host) === 6 ? 'udp6' : 'udp4');
     // Connected, so the kernel reports a port nobody listens on as ECONNREFUSED.
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(this.port, this.host, () => {
-        socket.off('error', reject);
-        resolve();
+      // A name that does not resolve comes to the callback, other failures as 'error'.
+      const fail = (error: Error) => {
+        socket.close();
+        reject(error);
+      };
+      socket.once('error', fail);
+      socket.connect(this.port, this.host, (error?: Error) => {
+        socket.off('error', fail);
+        if (error) fail(error);
+        else resolve();
       });
     });
     socket.on('error', (error) => this.recordFailure(error));

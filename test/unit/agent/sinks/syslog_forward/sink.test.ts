@@ -159,6 +159,29 @@ describe('syslog forward sink', () => {
     expect(sink.health()).toMatchObject({ delivered: 0, queued: 0 });
   });
 
+  it('waits with backoff on a UDP receiver name that does not resolve, instead of failing the batch', async () => {
+    const sink = sinkTo(1, { address: 'no-such-siem.invalid:514', transport: 'udp' });
+    const abort = new AbortController();
+    const delivery = sink.deliverRecords(batch(0, 2), abort.signal);
+    await sleep(300);
+    expect(sink.health()).toMatchObject({ state: 'retrying', delivered: 0 });
+    expect(sink.health().retries).toBeGreaterThan(1);
+    expect(sink.health().lastError?.code).toBe('SHIPLOG_ERR_SINK_SYSLOG_UNREACHABLE');
+    // Given up on, the batch is not delivered: the runner leaves it to the spool.
+    abort.abort(new Error('stopping'));
+    await expect(delivery).rejects.toThrow();
+    expect(sink.health().delivered).toBe(0);
+  });
+
+  it('refuses to start on a TLS file it cannot read, naming the setting and the file', () => {
+    expect(() => sinkTo(1, { transport: 'tls', tls: { ca: '/nonexistent/siem-ca.pem', verify: true } })).toThrow(
+      expect.objectContaining({
+        code: 'SHIPLOG_ERR_SINK_SYSLOG_TLS_FILE',
+        message: expect.stringContaining('syslog_forward.tls.ca file /nonexistent/siem-ca.pem'),
+      }),
+    );
+  });
+
   it('dead-letters a record that is not an event and delivers the rest', async () => {
     const target = await receiver();
     const sink = sinkTo(target.port, { confirm_after: '10ms' });

@@ -3,9 +3,9 @@
 // CA signed, and an expired client certificate signed by the cluster's own CA
 // (`openssl ca` sets any start and end date; `openssl x509 -days` cannot go
 // back in time).
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeCa, makeRequest, makeSigned, openssl } from './pki.ts';
 import { tempDir } from './temp.ts';
 
 export interface ExtraCertificates {
@@ -19,61 +19,14 @@ export interface ExtraCertificates {
   expiredKey: string;
 }
 
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-
 export function makeExtraCertificates(clusterCa: string, clusterCaKey: string): ExtraCertificates {
   const dir = tempDir('shiplog-es-certs-');
   const path = (name: string) => join(dir, name);
   writeFileSync(path('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  const request = (name: string, subject: string) =>
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      subject,
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.csr`),
-    );
+  makeCa(dir, 'other-ca', '/CN=some other CA');
+  makeSigned(dir, 'stranger', 'other-ca', { extensions: 'extendedKeyUsage=clientAuth' });
 
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=some other CA',
-    '-keyout',
-    path('other-ca.key'),
-    '-out',
-    path('other-ca.crt'),
-  );
-  request('stranger', '/CN=stranger');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    path('stranger.csr'),
-    '-CA',
-    path('other-ca.crt'),
-    '-CAkey',
-    path('other-ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    path('client.ext'),
-    '-out',
-    path('stranger.crt'),
-  );
-
-  request('expired', '/CN=expired client');
+  makeRequest(dir, 'expired', '/CN=expired client');
   writeFileSync(
     path('ca.cnf'),
     [

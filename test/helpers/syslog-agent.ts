@@ -1,12 +1,11 @@
 // The syslog listener as an operator runs it: `shiplog agent` as its own
 // process with sources.syslog.* from the environment, shipping into the test
 // Elasticsearch; plus certificates made with openssl for its TLS tests.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@elastic/elasticsearch';
 import { type AgentProcess, startAgentProcess } from './agent-process.ts';
+import { makeCa, makeSigned } from './pki.ts';
 import { freePort } from './rsyslog.ts';
 import { esUrl } from './services.ts';
 
@@ -171,56 +170,8 @@ export interface TlsFiles {
 /** A private CA, a server certificate for 127.0.0.1, a client certificate it signed, and one it did not. */
 export function makeTlsFiles(dir: string): TlsFiles {
   const path = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ca = (name: string) => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.crt`),
-    );
-  };
-  const leaf = (name: string, signer: string, ext: string) => {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.csr`),
-    );
-    writeFileSync(path(`${name}.ext`), `${ext}\n`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      path(`${name}.csr`),
-      '-CA',
-      path(`${signer}.crt`),
-      '-CAkey',
-      path(`${signer}.key`),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      path(`${name}.ext`),
-      '-out',
-      path(`${name}.crt`),
-    );
-  };
+  const ca = (name: string) => makeCa(dir, name);
+  const leaf = (name: string, signer: string, extensions: string) => makeSigned(dir, name, signer, { extensions });
   ca('shiplog-test-ca');
   ca('rogue-ca');
   leaf('server', 'shiplog-test-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');

@@ -3,7 +3,6 @@
 // test build lacks), so the Authorization header is checked here, on a small
 // local server that answers like Elasticsearch and records the headers; the
 // real client and the real sink talk to it.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +14,7 @@ import { Counters } from '../../../../../agent/pipeline/counters.ts';
 import { encodeApiKey, readTlsFiles } from '../../../../../agent/sinks/elasticsearch/client.ts';
 import { ElasticsearchSink } from '../../../../../agent/sinks/elasticsearch/sink.ts';
 import { syslogEvent } from '../../../../helpers/events.ts';
+import { makeCa, makeSigned } from '../../../../helpers/pki.ts';
 import { tempDir } from '../../../../helpers/temp.ts';
 
 const esHeaders = { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' };
@@ -142,58 +142,13 @@ describe('credentials on the wire', () => {
 
 describe('TLS', () => {
   let pki: string;
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
 
   beforeAll(() => {
     pki = tempDir('shiplog-es-pki-');
     const path = (name: string) => join(pki, name);
-    writeFileSync(path('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
     for (const ca of ['old-ca', 'new-ca']) {
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${ca}`,
-        '-keyout',
-        path(`${ca}.key`),
-        '-out',
-        path(`${ca}.crt`),
-      );
-      const leaf = `${ca}-server`;
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        path(`${leaf}.key`),
-        '-out',
-        path(`${leaf}.csr`),
-      );
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        path(`${leaf}.csr`),
-        '-CA',
-        path(`${ca}.crt`),
-        '-CAkey',
-        path(`${ca}.key`),
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        path('server.ext'),
-        '-out',
-        path(`${leaf}.crt`),
-      );
+      makeCa(pki, ca);
+      makeSigned(pki, `${ca}-server`, ca, { subject: '/CN=127.0.0.1', extensions: 'subjectAltName=IP:127.0.0.1' });
     }
     writeFileSync(path('not-pem.txt'), 'hello\n');
   });

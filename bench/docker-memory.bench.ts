@@ -12,9 +12,8 @@
 // events spooled per second, and the budget's own figures from /status.
 // Needs `bash test/services/up.sh docker`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, type BenchRow, type BenchSuite, ensureService, row } from './harness.ts';
+import { asUser, type BenchRow, type BenchSuite, docker, ensureService, freePort, memoryMb, row } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
 const IMAGE = 'shiplog-test/busybox:latest';
@@ -22,25 +21,6 @@ const CONTAINERS = 10;
 const ROOT = join(import.meta.dirname, '..');
 const SHIPLOG = join(ROOT, 'bin', 'shiplog.js');
 const RSS_GOAL_MB = 150;
-
-function docker(args: string[]): string {
-  const result = spawnSync('docker', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Status {
   pid: number;
@@ -52,17 +32,6 @@ async function status(port: number): Promise<Status | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(2000) });
     return response.ok ? ((await response.json()) as Status) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** VmRSS of a process in MB, sampled while it runs. */
-function rssMb(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
@@ -153,7 +122,7 @@ async function busy(ctx: { workDir: string; quick: boolean }, c: Case): Promise<
           if (!c.full) startContainers();
           return { done: false, result: 0 };
         }
-        sampledPeak = Math.max(sampledPeak, rssMb(pid) ?? 0);
+        sampledPeak = Math.max(sampledPeak, memoryMb(pid, 'VmRSS') ?? 0);
         const inflight = now?.sources?.docker_logs?.inflight;
         if (inflight) {
           inflightPeak = Math.max(inflightPeak, inflight.peak);

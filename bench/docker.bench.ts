@@ -7,47 +7,14 @@
 // spool == lines written. No peer; dockerd's own CPU over the same window is
 // given for context. Needs `bash test/services/up.sh docker`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { asUser, type BenchRow, type BenchSuite, ensureService, row } from './harness.ts';
+import { asUser, type BenchRow, type BenchSuite, cpuSeconds, docker, ensureService, freePort, row } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
 const IMAGE = 'shiplog-test/busybox:latest';
 const CONTAINERS = 10;
 const ROOT = join(import.meta.dirname, '..');
 const SHIPLOG = join(ROOT, 'bin', 'shiplog.js');
-const TICKS = 100; // USER_HZ
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function docker(args: string[]): string {
-  const result = spawnSync('docker', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
-
-/** CPU seconds (user + system) a process has used so far, or undefined when it is gone. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return undefined;
-  }
-}
 
 function pidOf(name: string): number | undefined {
   const result = spawnSync('pgrep', ['-x', '-o', name], { encoding: 'utf8' });

@@ -40,7 +40,8 @@ for (const name of names) {
     console.error(`running ${suite.name}${quick ? ' (quick)' : ''}...`);
     rows.push(...(await suite.run({ workDir, quick })));
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    // A daemon a suite stopped may still be writing its last files: retry rather than hide the suite's own error.
+    rmSync(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 

@@ -16,12 +16,12 @@
 // output file holds every line). The sender is its own process
 // (bench/syslog-sender.ts), so its CPU is counted for neither.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asUser, type BenchRow, type BenchSuite, ensureService } from './harness.ts';
+import { asUser, type BenchRow, type BenchSuite, cpuSeconds, ensureService, freePort, memoryMb } from './harness.ts';
 import { measureDaemon } from './ship.bench.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -31,14 +31,6 @@ const SENDER = join(import.meta.dirname, 'syslog-sender.ts');
 const SUITE = 'syslog';
 const TCP_GOAL = 200_000;
 const UDP_GOAL = 100_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Sender {
   child: ChildProcess;
@@ -263,17 +255,6 @@ interface ForwardStatus {
   spool?: { readers?: Record<string, { lagRecords: number }> };
 }
 
-/** CPU seconds a process has used so far (utime + stime from /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
-}
-
 async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -335,12 +316,12 @@ ruleset(name="siem" queue.type="FixedArray" queue.size="100000" queue.dequeueBat
       if (n > 0 && firstAt === 0) {
         firstAt = performance.now();
         atFirst = n;
-        cpuAtFirst = cpuSeconds(agent.pid as number);
+        cpuAtFirst = cpuSeconds(agent.pid) ?? 0;
       }
       return n >= count;
     });
     const window_s = (performance.now() - firstAt) / 1000;
-    const cpu_s = cpuSeconds(agent.pid as number) - cpuAtFirst;
+    const cpu_s = (cpuSeconds(agent.pid) ?? 0) - cpuAtFirst;
     const moved = count - atFirst;
     return {
       suite: SUITE,
@@ -349,13 +330,22 @@ ruleset(name="siem" queue.type="FixedArray" queue.size="100000" queue.dequeueBat
       unit: 'msg',
       wall_s: Math.round(window_s * 100) / 100,
       cpu_s: Math.round(cpu_s * 100) / 100,
-      peak_rss_mb: Math.round(peakRssMb(agent.pid as number) * 10) / 10,
+      peak_rss_mb: Math.round((memoryMb(agent.pid, 'VmHWM') ?? 0) * 10) / 10,
       rate: Math.round(moved / window_s),
       note: `drained from the spool; ${((cpu_s / Math.max(moved, 1)) * 1e6).toFixed(2)} CPU s per 1M msg (the agent's, while forwarding)`,
     };
   } finally {
-    agent.kill('SIGTERM');
-    siem?.kill('SIGTERM');
+    // Waited for: the suite's directory is removed next, and a stopping agent still writes into it.
+    const exited = (child: ChildProcess) =>
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stopping = [agent, ...(siem ? [siem] : [])].map((child) => {
+      const done = exited(child);
+      child.kill('SIGTERM');
+      return done;
+    });
+    await Promise.all(stopping);
   }
 }
 
